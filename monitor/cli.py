@@ -1,0 +1,252 @@
+"""The command line: parse arguments, load the config, call the library, map errors to exits.
+
+This is the only place that turns errors into messages and exit codes: 2 for a bad config
+or bad usage, 1 for anything else that went wrong, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__, rules
+from monitor.channels import Notifier
+from monitor.check import check_all, watched_products
+from monitor.config import Config, default_config_path, load_config
+from monitor.daemon import Daemon, utcnow
+from monitor.demo import run_demo
+from monitor.errors import ConfigError, MonitorError
+from monitor.fetch import Fetcher
+from monitor.history import History
+from monitor.models import Status
+from monitor.notify import deliver_due, format_money
+from monitor.status import render_table, status_rows
+
+logger = logging.getLogger("monitor")
+
+
+class _Cli(click.Group):
+    """A click group that is the error boundary for every command under it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(exc.render(), err=True)
+            ctx.exit(2)
+        except MonitorError as exc:
+            click.echo(f"price-monitor: {exc}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.find_root().params.get("verbose"):
+                raise
+            click.echo(
+                f"price-monitor: unexpected {type(exc).__name__}: {exc}\n"
+                "Rerun with -v for the traceback, and please report it.",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="PRICE_MONITOR_CONFIG",
+    help="Config file. Default: $PRICE_MONITOR_CONFIG, else "
+    "$CONFIGURATION_DIRECTORY/config.toml under systemd, else ~/.config/price-monitor/config.toml.",
+)
+@click.option("-v", "--verbose", count=True, help="Log more: -v for debug output.")
+@click.version_option(__version__, prog_name="price-monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Watch the prices of things you already bought while the shop's price-protection
+    window (退差价 / 价保 / price adjustment) is open, and get an alert with a support
+    request ready to paste when you are owed money.
+
+    Start with `price-monitor demo`, then copy config.example.toml to your config path,
+    add your orders, and run `price-monitor config check`.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path or default_config_path()
+    _setup_logging(verbose)
+
+
+def _setup_logging(verbose: int) -> None:
+    # journald stamps every line itself; elsewhere a timestamp helps.
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Third-party libraries stay quiet: Apprise may name targets at debug level.
+    for noisy in ("apscheduler", "httpx", "httpcore", "apprise"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+def _load(ctx: click.Context) -> Config:
+    config = load_config(ctx.obj["config_path"])
+    for warning in config.warnings:
+        click.echo(f"warning: {config.path.name}: {warning}", err=True)
+    return config
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the daemon: poll every watched product on its interval until stopped.
+
+    Products are polled while at least one of their orders' windows is open. Alerts go to
+    the [notify] URLs; failed sends are retried. SIGTERM or Ctrl-C stops it cleanly.
+    """
+    if logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    config = _load(ctx)
+    asyncio.run(_serve(config))
+
+
+async def _serve(config: Config) -> None:
+    daemon = Daemon(config)
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            logger.warning("second signal: exiting now")
+            os._exit(130)
+        daemon.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    await daemon.run()
+
+
+@cli.command()
+@click.argument("orders", nargs=-1, metavar="[ORDER]...")
+@click.pass_context
+def check(ctx: click.Context, orders: Sequence[str]) -> None:
+    """Check prices once, send any alerts owed, and exit.
+
+    With ORDER ids, check just those orders (even if their window has closed); without,
+    every order whose window is open. For cron, systemd timers and trying a new order.
+    """
+    config = _load(ctx)
+    unknown = [o for o in orders if config.order(o) is None]
+    if unknown:
+        known = ", ".join(o.id for o in config.orders) or "none"
+        raise click.UsageError(f"unknown order {', '.join(unknown)}; orders in the config: {known}")
+    asyncio.run(_check_once(config, orders))
+
+
+async def _check_once(config: Config, only: Sequence[str]) -> None:
+    history = History.open(config.database)
+    try:
+        products = watched_products(config, history, now=utcnow(), only=only)
+        if not products:
+            click.echo("Nothing to check: no order has an open price-protection window.")
+        async with Fetcher() as fetcher:
+            results = await check_all(products, fetcher=fetcher, history=history, clock=utcnow)
+        for result in results:
+            observation = result.observation
+            if observation.status is Status.PRICE and observation.price is not None:
+                line = f"{format_money(observation.price)} ({observation.extraction.strategy})"
+            else:
+                line = f"{observation.status.value}: {observation.reason}"
+            new = (
+                f", {result.new_alerts} new alert{'s' * (result.new_alerts != 1)}"
+                if result.new_alerts
+                else ""
+            )
+            click.echo(f"{result.product.label}: {line}{new}")
+        report = await deliver_due(history, Notifier(config.notify), clock=utcnow)
+        if report.sent or report.failed:
+            click.echo(f"alerts: {report.sent} sent, {report.failed} failed (will be retried)")
+    finally:
+        history.close()
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show every order: paid, current and lowest price, difference, days left, last check."""
+    config = _load(ctx)
+    history = History.open(config.database)
+    try:
+        now = utcnow()
+        rows = status_rows(config, history, now=now)
+        pending = history.pending_count()
+    finally:
+        history.close()
+    if not rows:
+        click.echo("No orders in the config yet: add [[orders]] (see config.example.toml).")
+        return
+    click.echo(render_table(rows, tz=config.timezone, now=now))
+    if pending:
+        click.echo(f"\n{pending} alert{'s' * (pending != 1)} waiting to be sent.")
+
+
+@cli.group(name="config")
+def config_group() -> None:
+    """Work with the config file."""
+
+
+@config_group.command(name="check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the config and print every problem with its TOML path (exit 2 if any)."""
+    config = _load(ctx.find_root())
+    now = utcnow()
+    watched = sum(1 for o in config.orders if rules.is_watched(o, config.shops[o.shop], now))
+    targets = Notifier(config.notify).describe()
+    click.echo(
+        f"{config.path}: OK, {len(config.orders)} order{'s' * (len(config.orders) != 1)} "
+        f"({watched} with an open window)"
+    )
+    click.echo(f"database: {config.database}")
+    click.echo(f"notify: {', '.join(targets) if targets else 'nobody (no [notify] urls)'}")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's config and database in this folder instead of a temporary one.",
+)
+def demo(workdir: Path | None) -> None:
+    """Run a self-contained demo: a local shop, a price drop, and the alerts it produces.
+
+    Nothing leaves this machine: the shop listens on 127.0.0.1 and the alerts print here.
+    """
+    echo = click.echo
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        run_demo(workdir, echo=echo)
+        echo(f"Files kept in {workdir}; try: price-monitor -c {workdir / 'config.toml'} status")
+        return
+    with tempfile.TemporaryDirectory(prefix="price-monitor-demo-") as tmp:
+        run_demo(Path(tmp), echo=echo)
+
+
+def main() -> None:
+    """The console-script entry point."""
+    cli(prog_name="price-monitor")

@@ -1,0 +1,274 @@
+"""``price-monitor demo``: a local shop, a real daemon, a price drop and the alerts it sends.
+
+Everything runs on this machine: a small shop on 127.0.0.1 serving two product pages, a
+config and a database in a temporary folder, and the real ``Daemon`` polling the shop every
+two seconds. After the first round of checks the shop lowers both prices; the daemon finds
+the drops and sends the alerts to ``console://``, which prints them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from monitor.check import CheckResult
+from monitor.config import Config, load_config
+from monitor.daemon import Daemon, utcnow
+from monitor.errors import MonitorError
+from monitor.history import History
+from monitor.notify import DeliveryReport
+from monitor.status import render_table, status_rows
+
+DEMO_TIMEOUT = 30.0
+
+
+@dataclass
+class DemoProduct:
+    path: str
+    title: str
+    price: Decimal
+    currency: str
+    sku: str
+    related: tuple[tuple[str, Decimal], ...]
+
+
+def product_page(product: DemoProduct) -> str:
+    """Return a product page as shops write them: JSON-LD, microdata, and a related carousel.
+
+    The related products carry prices of their own: the extractor must not take them.
+    """
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.title,
+        "sku": product.sku,
+        "offers": {
+            "@type": "Offer",
+            "price": f"{product.price:.2f}",
+            "priceCurrency": product.currency,
+            "availability": "https://schema.org/InStock",
+        },
+    }
+    related = "\n".join(
+        f'<li itemscope itemtype="https://schema.org/Product"><span itemprop="name">'
+        f'{html.escape(name)}</span><span itemprop="offers" itemscope '
+        f'itemtype="https://schema.org/Offer"><meta itemprop="priceCurrency" '
+        f'content="{product.currency}"><span itemprop="price" content="{price:.2f}">'
+        f"{price:.2f}</span></span></li>"
+        for name, price in product.related
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(product.title)} - demo shop</title>
+<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>
+</head><body>
+<nav><a href="/">Home</a> <a href="/phones">Phones</a> <a href="/audio">Audio</a></nav>
+<main itemscope itemtype="https://schema.org/Product">
+  <h1 itemprop="name">{html.escape(product.title)}</h1>
+  <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+    <meta itemprop="priceCurrency" content="{product.currency}">
+    <span class="price" itemprop="price" content="{product.price:.2f}">{product.price:.2f}</span>
+  </div>
+  <p>Free shipping on orders over 99. Pay in 12 monthly installments.</p>
+  <section class="related"><h2>You may also like</h2><ul>{related}</ul></section>
+</main></body></html>"""
+
+
+class DemoShop:
+    """A tiny shop on 127.0.0.1 whose prices the caller changes; use as a context manager."""
+
+    def __init__(self, products: list[DemoProduct]) -> None:
+        self.products = {p.path: p for p in products}
+        shop = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                product = shop.products.get(self.path)
+                if product is None:
+                    self.send_error(404)
+                    return
+                body = product_page(product).encode("utf-8")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # the demo prints its own story
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def set_price(self, path: str, price: Decimal) -> None:
+        self.products[path].price = price
+
+    def __enter__(self) -> DemoShop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+PHONE = DemoProduct(
+    path="/phone/xiaomi-14-pro",
+    title="Xiaomi 14 Pro 12GB+256GB 黑色",
+    price=Decimal("4999.00"),
+    currency="CNY",
+    sku="14PRO-12-256-BLK",
+    related=(("Xiaomi 14 Pro 保护壳", Decimal("79.00")), ("67W 充电器", Decimal("99.00"))),
+)
+HEADPHONES = DemoProduct(
+    path="/audio/anc-headphones",
+    title="Quiet Comfort ANC Headphones",
+    price=Decimal("349.00"),
+    currency="USD",
+    sku="QC-ANC-BLK",
+    related=(("Carrying case", Decimal("29.99")), ("Ear cushions", Decimal("24.00"))),
+)
+DROPS = {PHONE.path: Decimal("4599.00"), HEADPHONES.path: Decimal("299.00")}
+
+
+def demo_config(base_url: str, database: Path, today: date) -> str:
+    """Return the demo's config.toml: two shops, two orders, alerts to console://."""
+    return f"""\
+# Written by `price-monitor demo`.
+[monitor]
+database = "{database.as_posix()}"
+timezone = "Asia/Shanghai"
+interval = "2s"
+
+[notify]
+urls = ["console://"]
+
+[shops.demo-mall]
+name = "演示商城"
+currency = "CNY"
+language = "zh"
+timezone = "Asia/Shanghai"
+window_days = 15
+window_starts = "delivery"
+min_interval = "1s"
+claim = "App「我的订单」申请价保；分期订单请联系在线客服"
+refund_path = "差价按原支付路径退回"
+
+[shops.demo-store]
+name = "Demo Store"
+currency = "USD"
+language = "en"
+timezone = "America/New_York"
+window_days = 14
+min_interval = "1s"
+claim = "Chat with customer service from your order page"
+refund_path = "Refunded to the original payment method"
+
+[[orders]]
+id = "5231120712345678"
+shop = "demo-mall"
+url = "{base_url}{PHONE.path}"
+sku = "{PHONE.sku}"
+variant = "12GB+256GB 黑色"
+title = "Xiaomi 14 Pro"
+paid = 4999.00
+quantity = 1
+ordered = {today - timedelta(days=3)}
+delivered = {today - timedelta(days=1)}
+payment = "installments"
+installments = 12
+
+[[orders]]
+id = "BBY01-806512345"
+shop = "demo-store"
+url = "{base_url}{HEADPHONES.path}"
+title = "Quiet Comfort ANC Headphones"
+paid = "349.00"
+quantity = 2
+ordered = {today - timedelta(days=2)}
+payment = "card"
+"""
+
+
+def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEMO_TIMEOUT) -> int:
+    """Run the whole demo in ``workdir``; return the number of alerts delivered.
+
+    Raise MonitorError when the alerts do not arrive within ``timeout`` seconds.
+    """
+    started = time.monotonic()
+    with DemoShop([PHONE, HEADPHONES]) as shop:
+        config_path = workdir / "config.toml"
+        database = workdir / "price-monitor.db"
+        config_path.write_text(demo_config(shop.base_url, database, utcnow().date()), "utf-8")
+        config = load_config(config_path)
+        echo(f"demo shop   {shop.base_url} (2 products)")
+        echo(f"config      {config_path}")
+        echo(f"database    {database}\n")
+        echo("[1/3] The daemon checks both products: prices equal what was paid, no alert.")
+        sent = asyncio.run(_drive(config, shop, echo=echo, timeout=timeout))
+        history = History.open(config.database)
+        try:
+            rows = status_rows(config, history, now=utcnow())
+        finally:
+            history.close()
+        echo("\n`price-monitor status` now shows:\n")
+        echo(render_table(rows, tz=config.timezone, now=utcnow()))
+    echo(f"\nDone in {time.monotonic() - started:.1f} s: {sent} alerts sent.")
+    return sent
+
+
+async def _drive(
+    config: Config, shop: DemoShop, *, echo: Callable[[str], None], timeout: float
+) -> int:
+    first_round: set[int] = set()
+    first_round_done = asyncio.Event()
+    all_sent = asyncio.Event()
+    sent = 0
+    product_count = len({o.product_key for o in config.orders})
+
+    def on_check(result: CheckResult) -> None:
+        first_round.add(result.product.id)
+        if len(first_round) == product_count:
+            first_round_done.set()
+
+    def on_delivery(report: DeliveryReport) -> None:
+        nonlocal sent
+        sent += report.sent
+        if sent >= len(DROPS):
+            all_sent.set()
+
+    daemon = Daemon(
+        config,
+        first_checks_within=timedelta(milliseconds=300),
+        on_check=on_check,
+        on_delivery=on_delivery,
+    )
+    runner = asyncio.create_task(daemon.run())
+    try:
+        async with asyncio.timeout(timeout):
+            await first_round_done.wait()
+            echo("[2/3] The shop lowers both prices: ¥4,999.00 → ¥4,599.00 and $349.00 → $299.00.")
+            for path, price in DROPS.items():
+                shop.set_price(path, price)
+            echo("[3/3] The daemon finds the drops and sends the alerts (to console://):")
+            await all_sent.wait()
+    except TimeoutError:
+        raise MonitorError(f"the demo's alerts did not arrive within {timeout:.0f} s") from None
+    finally:
+        daemon.stop()
+        await runner
+    return sent

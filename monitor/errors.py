@@ -1,0 +1,60 @@
+"""Errors the library raises; the CLI is the only place that turns them into exit codes.
+
+MonitorError                 base: anything the user can act on
+├── ConfigError              the config file is missing or invalid (every problem listed)
+├── FetchError               a page could not be fetched (network, HTTP status, size cap)
+├── NotifyError              notification targets could not be set up
+└── StateError               the state database is unusable or an order is unknown
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class MonitorError(Exception):
+    """Base class for errors with a message meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a config file, at a TOML path such as ``orders[2].paid``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(MonitorError):
+    """The config file cannot be used; ``problems`` lists every reason at once."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Return one line per problem, each prefixed with the file name."""
+        count = len(self.problems)
+        head = f"{self.source}: {count} problem{'s' if count != 1 else ''}"
+        return "\n".join([head, *(f"  {self.source}: {p}" for p in self.problems)])
+
+
+class FetchError(MonitorError):
+    """A page could not be fetched; ``reason`` is short and safe to log."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class NotifyError(MonitorError):
+    """Notification targets could not be set up."""
+
+
+class StateError(MonitorError):
+    """The state database cannot be used, or it does not know a requested order."""

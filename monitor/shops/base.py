@@ -1,0 +1,42 @@
+"""The shop profile: what price-monitor knows about a retailer's price-protection policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+WindowStart = Literal["order", "delivery"]
+Language = Literal["zh", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    """A retailer profile. Built-in ones live in ``catalogue.py``; ``[shops.NAME]`` overrides.
+
+    ``policy_uncertain`` marks values we could not confirm: alerts then tell the user to
+    check the shop's current policy before relying on the window or the claim channel.
+    """
+
+    key: str
+    name: str
+    domains: tuple[str, ...] = ()
+    currency: str | None = None
+    language: Language = "en"
+    timezone: str = "UTC"
+    window_days: int | None = None
+    window_starts: WindowStart = "order"
+    min_interval: timedelta = timedelta(minutes=30)
+    claim: str = ""
+    refund_path: str = ""
+    exclusions: tuple[str, ...] = ()
+    selector: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    policy_url: str | None = None
+    policy_uncertain: bool = True
+
+    def matches_host(self, host: str) -> bool:
+        """Return True when ``host`` is one of the shop's domains or a subdomain of one."""
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.domains)

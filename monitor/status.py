@@ -1,0 +1,128 @@
+"""The ``status`` table: one row per order with its prices, difference and window."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from monitor import rules
+from monitor.config import Config
+from monitor.history import History
+from monitor.models import Money
+from monitor.notify import format_money
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    order_id: str
+    title: str
+    paid: Money
+    current: Money | None
+    lowest: Money | None
+    difference: Money | None  # paid - current, per unit; positive means money owed
+    days_left: int
+    window_open: bool
+    last_check: datetime | None
+    last_status: str | None
+    last_reason: str | None
+
+
+def status_rows(config: Config, history: History, *, now: datetime) -> list[StatusRow]:
+    """Return the status of every order in the config, reading prices from the database."""
+    product_ids = history.sync_orders(config.orders, now=now)
+    rows = []
+    for order in config.orders:
+        shop = config.shops[order.shop]
+        window = rules.window_for(order, shop)
+        product = history.product_state(product_ids[order.id])
+        runs = [
+            r
+            for r in history.price_runs(product.id)
+            if r.price.currency == order.currency and r.last_seen >= window.start
+        ]
+        paid = Money(order.paid, order.currency)
+        current = runs[-1].price if runs else None
+        lowest = min((r.price for r in runs), key=lambda m: m.amount) if runs else None
+        rows.append(
+            StatusRow(
+                order_id=order.id,
+                title=order.title,
+                paid=paid,
+                current=current,
+                lowest=lowest,
+                difference=paid - current if current else None,
+                days_left=window.days_left(now),
+                window_open=window.is_open(now),
+                last_check=product.last_checked_at,
+                last_status=product.last_status,
+                last_reason=product.last_reason,
+            )
+        )
+    return rows
+
+
+HEADERS = ("order", "product", "paid", "current", "lowest", "difference", "days left", "last check")
+
+
+def render_table(rows: Sequence[StatusRow], *, tz: ZoneInfo, now: datetime) -> str:
+    """Return the rows as an aligned text table (CJK characters count as two columns)."""
+    cells = [HEADERS]
+    for row in rows:
+        cells.append(
+            (
+                row.order_id,
+                _shorten(row.title, 28),
+                format_money(row.paid),
+                format_money(row.current) if row.current else "-",
+                format_money(row.lowest) if row.lowest else "-",
+                _difference(row.difference),
+                str(row.days_left) if row.window_open else "closed",
+                _last_check(row, tz),
+            )
+        )
+    widths = [max(_width(line[i]) for line in cells) for i in range(len(HEADERS))]
+    lines = [
+        "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(line)).rstrip() for line in cells
+    ]
+    return "\n".join(lines)
+
+
+def _difference(difference: Money | None) -> str:
+    if difference is None:
+        return "-"
+    if difference.amount > 0:
+        return "-" + format_money(difference)  # the price is this much below what was paid
+    if difference.amount == 0:
+        return "0"
+    return "+" + format_money(Money(-difference.amount, difference.currency))
+
+
+def _last_check(row: StatusRow, tz: ZoneInfo) -> str:
+    if row.last_check is None:
+        return "never"
+    when = f"{row.last_check.astimezone(tz):%m-%d %H:%M}"
+    if row.last_status and row.last_status != "price":
+        return f"{when} {row.last_status}: {_shorten(row.last_reason or '', 40)}"
+    return when
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _shorten(text: str, width: int) -> str:
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
