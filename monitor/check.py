@@ -19,7 +19,7 @@ from monitor.extract import Request, extract
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.models import Extraction, Message, Observation, Status
-from monitor.notify import compose
+from monitor.notify import compose, format_money
 from monitor.shops import Shop
 
 logger = logging.getLogger(__name__)
@@ -135,9 +135,8 @@ async def check_product(
             messages.append(compose(alert, order, product.shop, now=now))
     new_alerts = history.record(product.id, observation, messages)
     if observation.status is Status.PRICE:
-        logger.info(
-            "%s: %s (%s)", product.label, observation.price, observation.extraction.strategy
-        )
+        price = format_money(observation.price) if observation.price else "?"
+        logger.info("%s: %s (%s)", product.label, price, observation.extraction.strategy)
     else:
         logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
     return CheckResult(product, observation, new_alerts)

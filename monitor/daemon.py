@@ -9,6 +9,7 @@ retried on its own schedule, so a notifier that was down gets its alerts when it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -54,8 +55,9 @@ class Daemon:
         self.on_check = on_check
         self.on_delivery = on_delivery
         self._stopping: asyncio.Event | None = None
+        self._outbox_wake: asyncio.Event | None = None
+        self._outbox_closing = False
         self._running: set[asyncio.Task[object]] = set()
-        self._deliver_lock = asyncio.Lock()
 
     def stop(self) -> None:
         """Ask the daemon to finish: no new checks start, running ones get a grace period."""
@@ -64,23 +66,19 @@ class Daemon:
 
     async def run(self) -> None:
         self._stopping = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
         history = History.open(self.config.database)
         notifier = Notifier(self.config.notify)
         fetcher = Fetcher()
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        # Sends run in their own task, never inside a scheduler job: shutting the scheduler
+        # down cancels its jobs, and a send cancelled after it reached the notifier but
+        # before it was marked sent would be sent again.
+        outbox = asyncio.create_task(self._outbox_worker(history, notifier), name="outbox")
         try:
             products = watched_products(self.config, history, now=self.clock())
             for product in products:
-                self._schedule(scheduler, product, fetcher, history, notifier)
-            scheduler.add_job(
-                self._deliver,
-                IntervalTrigger(seconds=OUTBOX_INTERVAL.total_seconds()),
-                args=[history, notifier],
-                id="outbox",
-                next_run_time=self.clock(),
-                coalesce=True,
-                max_instances=1,
-            )
+                self._schedule(scheduler, product, fetcher, history)
             scheduler.start()
             logger.info(
                 "watching %d orders on %d products; notifying %s",
@@ -91,11 +89,16 @@ class Daemon:
             await self._stopping.wait()
             logger.info("stopping: waiting for %d running checks", len(self._running))
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.pause()  # no new checks; running ones go on
             if self._running:
                 await asyncio.wait(set(self._running), timeout=SHUTDOWN_GRACE.total_seconds())
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            self._outbox_closing = True
+            self._outbox_wake.set()
             try:
-                await self._deliver(history, notifier)
+                await outbox  # one last delivery, then it returns
             finally:
                 await fetcher.aclose()
                 history.close()
@@ -107,7 +110,6 @@ class Daemon:
         product: Product,
         fetcher: Fetcher,
         history: History,
-        notifier: Notifier,
     ) -> None:
         interval = product.interval_seconds
         jitter = min(interval * 0.1, MAX_JITTER.total_seconds())
@@ -115,7 +117,7 @@ class Daemon:
         scheduler.add_job(
             self._check,
             IntervalTrigger(seconds=interval, jitter=jitter),
-            args=[scheduler, product, fetcher, history, notifier],
+            args=[scheduler, product, fetcher, history],
             id=f"product:{product.id}",
             name=product.label,
             next_run_time=self.clock() + timedelta(seconds=random.uniform(0, spread)),
@@ -130,7 +132,6 @@ class Daemon:
         product: Product,
         fetcher: Fetcher,
         history: History,
-        notifier: Notifier,
     ) -> None:
         if self._stopping is not None and self._stopping.is_set():
             return
@@ -143,8 +144,8 @@ class Daemon:
             )
             if self.on_check is not None:
                 self.on_check(result)
-            if result.new_alerts:
-                await self._deliver(history, notifier)
+            if result.new_alerts and self._outbox_wake is not None:
+                self._outbox_wake.set()
             now = self.clock()
             if not any(rules.is_watched(o, product.shop, now) for o in product.orders):
                 logger.info("%s: every window has closed; no longer polled", product.label)
@@ -155,12 +156,20 @@ class Daemon:
             if task is not None:
                 self._running.discard(task)
 
-    async def _deliver(self, history: History, notifier: Notifier) -> None:
-        async with self._deliver_lock:
+    async def _outbox_worker(self, history: History, notifier: Notifier) -> None:
+        """Deliver due alerts when a check found some, and every OUTBOX_INTERVAL for retries."""
+        assert self._outbox_wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_wake.wait(), OUTBOX_INTERVAL.total_seconds())
+            self._outbox_wake.clear()
+            closing = self._outbox_closing
             try:
                 report = await deliver_due(history, notifier, clock=self.clock)
             except Exception:
                 logger.exception("outbox delivery failed")
+            else:
+                if self.on_delivery is not None and (report.sent or report.failed):
+                    self.on_delivery(report)
+            if closing:
                 return
-        if self.on_delivery is not None and (report.sent or report.failed):
-            self.on_delivery(report)

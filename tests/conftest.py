@@ -27,7 +27,9 @@ class Shop:
     products: dict[str, DemoProduct] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
 
-    def add(self, path: str, price: str, *, currency: str = "CNY", title: str = "Test phone") -> str:
+    def add(
+        self, path: str, price: str, *, currency: str = "CNY", title: str = "Test phone"
+    ) -> str:
         self.products[path] = DemoProduct(
             path=path,
             title=title,
@@ -47,7 +49,9 @@ class Shop:
             status = self.status.get(path, 200)
             if status != 200:
                 return Response("error", status=status)
-            return Response(product_page(self.products[path]), content_type="text/html; charset=utf-8")
+            return Response(
+                product_page(self.products[path]), content_type="text/html; charset=utf-8"
+            )
 
         return handle
 

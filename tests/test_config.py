@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Config, default_config_path, default_database_path, load_config, parse_config
+from monitor.config import (
+    Config,
+    default_config_path,
+    default_database_path,
+    load_config,
+    parse_config,
+)
 from monitor.errors import ConfigError
 from monitor.models import Threshold
 
@@ -49,7 +55,11 @@ def test_example_config_validates_with_its_three_orders(tmp_path: Path) -> None:
     assert jd.delivered == date(2026, 11, 19) and jd.window_days == 15
     assert jd.threshold == Threshold(percent=Decimal(2))
     generic = by_id["A-100231"]
-    assert (generic.selector, generic.currency, generic.window_days) == ("span.product-price", "EUR", 30)
+    assert (generic.selector, generic.currency, generic.window_days) == (
+        "span.product-price",
+        "EUR",
+        30,
+    )
     assert generic.interval == timedelta(hours=6)
     assert [t.tags for t in config.notify] == [(), ("family",)]
     assert config.database == tmp_path / "price-monitor" / "price-monitor.db"
@@ -62,7 +72,9 @@ def test_defaults_come_from_the_shop_and_monitor_sections(tmp_path: Path) -> Non
     assert order.threshold == Threshold(amount=Decimal(1))
     assert order.interval == timedelta(hours=2)
     assert str(config.timezone) == "Asia/Shanghai"
-    assert config.warnings == ("notify.urls is empty: alerts will be kept in the database but not sent",)
+    assert config.warnings == (
+        "notify.urls is empty: alerts will be kept in the database but not sent",
+    )
 
 
 def test_money_is_read_exactly_not_through_float(tmp_path: Path) -> None:
@@ -124,18 +136,36 @@ payment = "installments"
     [
         ("quantity = 0", "orders[0].quantity", "must be at least 1, got 0"),
         ("quantity = 1.5", "orders[0].quantity", "expected a whole number, got 1.5"),
-        ('threshold = "150%"', "orders[0].threshold", 'expected an amount like 50 or a percent like "2%"'),
+        (
+            'threshold = "150%"',
+            "orders[0].threshold",
+            'expected an amount like 50 or a percent like "2%"',
+        ),
         ('threshold = "abc"', "orders[0].threshold", "expected an amount like 50"),
         ('interval = "2 hours"', "orders[0].interval", 'expected a duration like "2h"'),
         ('currency = "yuan"', "orders[0].currency", "expected a 3-letter ISO currency code"),
-        ("delivered = 2026-11-21T10:00:00", "orders[0].delivered", "expected a date like 2026-11-20 without a time"),
+        (
+            "delivered = 2026-11-21T10:00:00",
+            "orders[0].delivered",
+            "expected a date like 2026-11-20 without a time",
+        ),
         ('selector = "div[[["', "orders[0].selector", "expected a CSS selector"),
         ("colour = 'red'", "orders[0].colour", 'unknown key "colour"'),
-        ("installments = 12", "orders[0].payment", 'must be "installments" when installments is given'),
-        ('payment = "bitcoin"', "orders[0].payment", "expected one of 'card', 'alipay', 'wechat', 'installments' or 'other'"),
+        (
+            "installments = 12",
+            "orders[0].payment",
+            'must be "installments" when installments is given',
+        ),
+        (
+            'payment = "bitcoin"',
+            "orders[0].payment",
+            "expected one of 'card', 'alipay', 'wechat', 'installments' or 'other'",
+        ),
     ],
 )
-def test_one_bad_field_gives_one_clear_problem(tmp_path: Path, line: str, path: str, message: str) -> None:
+def test_one_bad_field_gives_one_clear_problem(
+    tmp_path: Path, line: str, path: str, message: str
+) -> None:
     found = problems(MINIMAL_ORDER + line + "\n", tmp_path)
     assert len(found) == 1, found
     assert found[0].startswith(f"{path}: {message}"), found
@@ -191,7 +221,9 @@ def test_default_paths_follow_systemd_then_xdg(tmp_path: Path) -> None:
     assert default_database_path({"STATE_DIRECTORY": "/var/lib/price-monitor"}) == Path(
         "/var/lib/price-monitor/price-monitor.db"
     )
-    assert default_database_path({"XDG_STATE_HOME": "/s"}) == Path("/s/price-monitor/price-monitor.db")
+    assert default_database_path({"XDG_STATE_HOME": "/s"}) == Path(
+        "/s/price-monitor/price-monitor.db"
+    )
 
 
 def test_config_check_command_exits_2_and_prints_every_problem(tmp_path: Path) -> None:
@@ -205,7 +237,7 @@ def test_config_check_command_exits_2_and_prints_every_problem(tmp_path: Path) -
     )
     assert done.returncode == 2
     assert "config.toml: 2 problems" in done.stderr
-    assert 'orders[0].paid: expected a number like 4999.00' in done.stderr
+    assert "orders[0].paid: expected a number like 4999.00" in done.stderr
     assert 'orders[0].ordered: expected a date like 2026-11-20, got "yesterday"' in done.stderr
 
 
