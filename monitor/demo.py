@@ -260,15 +260,25 @@ async def _drive(
     runner = asyncio.create_task(daemon.run())
     try:
         async with asyncio.timeout(timeout):
-            await first_round_done.wait()
+            await _unless_finished(runner, first_round_done)
             echo("[2/3] The shop lowers both prices: ¥4,999.00 → ¥4,599.00 and $349.00 → $299.00.")
             for path, price in DROPS.items():
                 shop.set_price(path, price)
             echo("[3/3] The daemon finds the drops and sends the alerts (to console://):")
-            await all_sent.wait()
+            await _unless_finished(runner, all_sent)
     except TimeoutError:
         raise MonitorError(f"the demo's alerts did not arrive within {timeout:.0f} s") from None
     finally:
         daemon.stop()
         await runner
     return sent
+
+
+async def _unless_finished(runner: asyncio.Task[None], event: asyncio.Event) -> None:
+    """Wait for ``event``; if the daemon stops first, raise what stopped it."""
+    waiter = asyncio.create_task(event.wait())
+    done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if runner in done:
+        waiter.cancel()
+        runner.result()  # re-raises the daemon's error, if it had one
+        raise MonitorError("the daemon stopped before the demo was over")
