@@ -15,7 +15,7 @@ from datetime import datetime
 from monitor import rules
 from monitor.config import Config, Order
 from monitor.errors import FetchError
-from monitor.extract import Request, extract
+from monitor.extract import Request, api_url, extract
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.models import Extraction, Message, Observation, Status
@@ -94,12 +94,24 @@ def watched_products(
     return products
 
 
+def fetch_target(product: Product) -> tuple[str, dict[str, str]]:
+    """Return the URL to fetch for a product and its headers: the shop's API when it has one."""
+    headers = dict(product.shop.headers)
+    spec = product.shop.api
+    if spec is not None and product.selector is None:
+        url = api_url(spec, product_url=product.url, sku=product.sku)
+        if url is not None:
+            return url, {**headers, **spec.headers}
+    return product.url, headers
+
+
 async def observe(
     product: Product, fetcher: Fetcher, *, clock: Callable[[], datetime]
 ) -> Observation:
     """Fetch a product's page and read its price; every failure becomes an ``unknown``."""
+    url, headers = fetch_target(product)
     try:
-        page = await fetcher.fetch(product.url, headers=product.shop.headers or None)
+        page = await fetcher.fetch(url, headers=headers or None)
     except FetchError as exc:
         return Observation(product.url, clock(), Extraction(Status.UNKNOWN, reason=exc.reason))
     if page.gone:
@@ -107,9 +119,16 @@ async def observe(
             Status.NOT_FOUND, reason=f"HTTP {page.status}: the product page is gone"
         )
     else:
-        request = Request(sku=product.sku, selector=product.selector, currency=product.currency)
+        request = Request(
+            sku=product.sku,
+            selector=product.selector,
+            currency=product.currency,
+            product_url=product.url,
+        )
         try:
-            extraction = extract(page.text, request, url=page.url)
+            extraction = extract(
+                page.text, request, shop=product.shop, url=page.url, content_type=page.content_type
+            )
         except Exception as exc:  # a page that trips the parser is one unknown, not a crash
             logger.exception("%s: extraction failed", product.url)
             extraction = Extraction(

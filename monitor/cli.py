@@ -7,12 +7,14 @@ or bad usage, 1 for anything else that went wrong, 0 otherwise.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,14 @@ from monitor.config import Config, default_config_path, load_config
 from monitor.daemon import Daemon, utcnow
 from monitor.demo import run_demo
 from monitor.errors import ConfigError, MonitorError
+from monitor.extract import Request
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.models import Status
 from monitor.notify import deliver_due, format_money
+from monitor.probe import ProbeResult, pick_shop
+from monitor.probe import probe as run_probe
+from monitor.shops import BUILTIN, Shop
 from monitor.status import render_table, status_rows
 
 logger = logging.getLogger("monitor")
@@ -223,6 +229,108 @@ def config_check(ctx: click.Context) -> None:
     )
     click.echo(f"database: {config.database}")
     click.echo(f"notify: {', '.join(targets) if targets else 'nobody (no [notify] urls)'}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option(
+    "--shop",
+    "shop_name",
+    help="Shop profile to read with (default: from the URL's domain, else generic).",
+)
+@click.option("--sku", help="The variant/SKU the order is for, when a page sells several.")
+@click.option(
+    "--selector",
+    help='A CSS selector for the price, e.g. "span.price" or "meta[itemprop=price]@content".',
+)
+@click.option("--currency", help="The order's currency, e.g. CNY (default: the shop's).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object per target, one per line."
+)
+@click.pass_context
+def probe(
+    ctx: click.Context,
+    targets: Sequence[str],
+    shop_name: str | None,
+    sku: str | None,
+    selector: str | None,
+    currency: str | None,
+    as_json: bool,
+) -> None:
+    """Show what price-monitor reads from a product page, before you add an order.
+
+    TARGET is a URL or a saved HTML/JSON file; give several to probe them all. For each, it
+    lists every extraction strategy's candidates and the verdict (price, not_found or
+    unknown, with the reason), and when no price is found, elements that look like prices
+    with a CSS selector you can put in the order's `selector`.
+    """
+    shops = _shops_for_probe(ctx)
+    if shop_name is not None and shop_name not in shops:
+        raise click.BadParameter(
+            f"unknown shop {shop_name!r}; known: {', '.join(sorted(shops))}", param_hint="--shop"
+        )
+    if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise click.BadParameter(
+            "expected a 3-letter ISO code such as CNY", param_hint="--currency"
+        )
+    request = Request(sku=sku, selector=selector, currency=currency.upper() if currency else None)
+    results = asyncio.run(_probe_all(targets, shops, shop_name, request))
+    for result in results:
+        if as_json:
+            click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        else:
+            click.echo(render_probe(result))
+
+
+def _shops_for_probe(ctx: click.Context) -> Mapping[str, Shop]:
+    # probe is for before the first order: without a config file, the built-in shops serve.
+    path: Path = ctx.obj["config_path"]
+    explicit = ctx.find_root().params.get("config_path") is not None
+    if path.exists() or explicit:
+        return _load(ctx).shops
+    return BUILTIN
+
+
+async def _probe_all(
+    targets: Sequence[str], shops: Mapping[str, Shop], shop_name: str | None, request: Request
+) -> list[ProbeResult]:
+    async with Fetcher() as fetcher:
+        return [
+            await run_probe(
+                t, shop=pick_shop(t, shops, shop_name), request=request, fetcher=fetcher
+            )
+            for t in targets
+        ]
+
+
+def render_probe(result: ProbeResult) -> str:
+    """Return a probe result as the human-readable report."""
+    extraction = result.extraction
+    lines = [f"{result.target}  (shop: {result.shop.key})"]
+    if result.fetched and result.fetched != result.target:
+        lines.append(f"  read      {result.fetched}")
+    by_strategy: dict[str, list[str]] = {}
+    for c in extraction.candidates:
+        sku = f" [sku {c.sku}]" if c.sku else ""
+        stated = f" {c.currency}" if c.currency else ""
+        by_strategy.setdefault(c.strategy, []).append(f"{c.amount:f}{stated}{sku}")
+    for strategy, found in by_strategy.items():
+        lines.append(f"  {strategy:<12}{', '.join(found[:6])}{' …' if len(found) > 6 else ''}")
+    if extraction.status is Status.PRICE and extraction.price is not None:
+        verdict = f"price {format_money(extraction.price)} (from {extraction.strategy})"
+        if extraction.availability.value != "unstated":
+            verdict += f", {extraction.availability.value.replace('_', ' ')}"
+    else:
+        verdict = f"{extraction.status.value}: {extraction.reason}"
+    lines.append(f"  verdict   {verdict}")
+    if result.window_days is not None:
+        lines.append(
+            f"  window    the page advertises {result.window_days} days of price protection"
+        )
+    if result.suggestions:
+        lines.append("  looks like a price (try one as the order's selector):")
+        lines += [f"    {s.selector:<40} {s.text}" for s in result.suggestions]
+    return "\n".join(lines)
 
 
 @cli.command()

@@ -29,8 +29,10 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor import channels
 from monitor.errors import ConfigError, Problem
+from monitor.extract import split_attribute
 from monitor.models import Threshold
 from monitor.shops import BUILTIN, Shop
+from monitor.shops.base import ApiSpec, ScriptJson
 
 APP_NAME = "price-monitor"
 DEFAULT_INTERVAL = timedelta(hours=2)
@@ -195,15 +197,34 @@ def _http_url(value: object) -> str:
 
 def _selector(value: object) -> str:
     if isinstance(value, str) and value.strip():
+        css, _ = split_attribute(value)
         try:
-            LexborHTMLParser("<p></p>").css(value)
+            LexborHTMLParser("<p></p>").css(css)
         except SelectolaxError:
             pass
         else:
             return value.strip()
     raise PydanticCustomError(
         "selector",
-        'expected a CSS selector like ".price" or "span#price", got {got}',
+        'expected a CSS selector like ".price", "span#price" or "meta[itemprop=price]@content", '
+        "got {got}",
+        {"got": _got(value)},
+    )
+
+
+def _regex(value: object) -> str:
+    if isinstance(value, str) and value:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise PydanticCustomError(
+                "regex", "not a valid regular expression: {error}", {"error": str(exc)}
+            ) from None
+        if compiled.groups <= 1:
+            return value
+    raise PydanticCustomError(
+        "regex",
+        "expected a regular expression with at most one group around the price, got {got}",
         {"got": _got(value)},
     )
 
@@ -237,6 +258,7 @@ OrderId = Annotated[str, BeforeValidator(_order_id)]
 HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 Selector = Annotated[str, BeforeValidator(_selector)]
 AppriseUrl = Annotated[str, BeforeValidator(_apprise_url)]
+Regex = Annotated[str, BeforeValidator(_regex)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -260,6 +282,22 @@ class NotifySection(_Section):
     urls: list[Annotated[NotifyTarget, BeforeValidator(_notify_target)]] = []
 
 
+class ApiSection(_Section):
+    url: HttpUrl
+    ids: dict[str, Regex] = {}
+    items: str = ""
+    item_id: Text | None = None
+    match: Text = "{sku}"
+    price: Text = "price"
+    headers: dict[str, str] = {}
+
+
+class ScriptJsonSection(_Section):
+    selector: Selector
+    path: Text
+    currency_path: Text | None = None
+
+
 class ShopSection(_Section):
     name: Text | None = None
     domains: tuple[Text, ...] | None = None
@@ -273,6 +311,10 @@ class ShopSection(_Section):
     refund_path: Text | None = None
     exclusions: tuple[Text, ...] | None = None
     selector: Selector | None = None
+    api: ApiSection | None = None
+    script_json: tuple[ScriptJsonSection, ...] | None = None
+    regex: Regex | None = None
+    window_label: Regex | None = None
     headers: dict[str, str] | None = None
     policy_url: HttpUrl | None = None
     policy_uncertain: bool | None = None
@@ -485,6 +527,12 @@ def _shops(
         for name in ("domains", "exclusions"):
             if name in changes:
                 changes[name] = tuple(changes[name])
+        if section.api is not None:
+            changes["api"] = ApiSpec(**section.api.model_dump())
+        if section.script_json is not None:
+            changes["script_json"] = tuple(
+                ScriptJson(**s.model_dump()) for s in section.script_json
+            )
         base = shops.get(key) or dataclasses.replace(
             generic,
             key=key,

@@ -1,169 +1,508 @@
 """Read the price of one product from a page: strategies find candidates, a verdict picks one.
 
-Strategies, in order of trust: the order's CSS selector (when it has one, it alone decides),
-JSON-LD ``Offer``, microdata ``itemprop=price``, OpenGraph ``product:price:amount``. The
-first strategy that finds anything decides; if it finds more than one distinct price and no
-SKU picks one, the verdict is ``unknown`` with the candidates listed: never the lowest, never
-the first. Everything here is pure: a string in, an Extraction out.
+Strategies, in order of trust:
+
+    api          the shop's JSON API response (a profile's ``api``), for JSON bodies
+    selector     the order's CSS selector: when an order has one, it alone decides
+    script-json  JSON inside a script tag, e.g. ``__NEXT_DATA__`` (a profile's ``script_json``)
+    selector     a shop profile's CSS selector
+    json-ld      schema.org Product / ProductGroup / Offer / AggregateOffer in JSON-LD
+    microdata    ``itemprop=price`` inside the page's main Product
+    rdfa         ``property=price`` / ``schema:price``
+    opengraph    ``product:price:amount`` / ``og:price:amount``
+    regex        a profile's regular expression over the raw page, the last resort
+
+Every strategy reports what it found; the first that found anything decides. More than one
+distinct price with no SKU to choose between them is ``unknown`` with the candidates
+listed: never the lowest, never the first. List and strikethrough prices, used or open-box
+offers and related products are left out before deciding. Everything here is pure.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor import prices
 from monitor.models import Availability, Candidate, Extraction, Money, Status
+from monitor.shops.base import ApiSpec, ScriptJson, Shop
 
-STRATEGY_ORDER = ("selector", "json-ld", "microdata", "opengraph")
+GENERIC = Shop(key="generic", name="generic shop")
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What the caller knows about the product: its variant, selector and currency."""
+    """What the order says about the product: its page, variant, selector and currency."""
 
     sku: str | None = None
     selector: str | None = None
     currency: str | None = None
+    product_url: str = ""
 
 
-def extract(html: str, request: Request = Request(), *, url: str = "") -> Extraction:
-    """Given a page's HTML, return the verdict on its price for ``request``."""
-    tree = LexborHTMLParser(html)
-    blocked = blocked_reason(tree, url)
+class Document:
+    """A body as extraction sees it: the text, where it came from, its content type.
+
+    The HTML tree is parsed once, on first use, and shared by every strategy.
+    """
+
+    __slots__ = ("_tree", "content_type", "text", "url")
+
+    def __init__(self, text: str, url: str = "", content_type: str = "") -> None:
+        self.text = text
+        self.url = url
+        self.content_type = content_type
+        self._tree: LexborHTMLParser | None = None
+
+    @property
+    def tree(self) -> LexborHTMLParser:
+        if self._tree is None:
+            self._tree = LexborHTMLParser(self.text)
+        return self._tree
+
+    @property
+    def is_json(self) -> bool:
+        if "json" in self.content_type.lower():
+            return True
+        return self.text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def extract(
+    text: str,
+    request: Request = Request(),
+    *,
+    shop: Shop = GENERIC,
+    url: str = "",
+    content_type: str = "",
+) -> Extraction:
+    """Given a fetched body and what the order says, return the verdict on its price."""
+    if request.currency is None and shop.currency is not None:
+        request = replace(request, currency=shop.currency)
+    page = Document(text, url, content_type)
+    if page.is_json:
+        return _from_json_body(page, request, shop)
+    blocked = blocked_reason(page.tree, url)
     if blocked:
         return Extraction(Status.UNKNOWN, reason=blocked)
+    gone = gone_reason(page)
+    if gone:
+        return Extraction(Status.NOT_FOUND, reason=gone)
 
-    found: dict[str, list[Candidate]] = {}
-    if request.selector:
-        found["selector"] = from_selector(tree, request.selector)
-    else:
-        for name, strategy in STRATEGIES.items():
-            found[name] = strategy(tree)
+    found = run_strategies(page, request, shop)
     candidates = tuple(c for name in found for c in found[name])
-
-    for name in found:
-        if found[name]:
-            return replace(decide(name, found[name], request), candidates=candidates)
-    if _needs_javascript(tree):
-        return Extraction(Status.UNKNOWN, reason="the page needs JavaScript and holds no price")
-    hint = (
-        f'the selector "{request.selector}" matched no price'
-        if request.selector
-        else "no price in structured data; add a CSS selector (see `price-monitor probe`)"
+    for name, strategy_candidates in found.items():
+        if strategy_candidates:
+            verdict = decide(name, strategy_candidates, request, lang=_language(page.tree))
+            return replace(verdict, candidates=candidates)
+    return Extraction(
+        Status.UNKNOWN, reason=_why_nothing(page, request, shop), candidates=candidates
     )
-    return Extraction(Status.UNKNOWN, reason=hint, candidates=candidates)
 
 
-def decide(strategy: str, candidates: list[Candidate], request: Request) -> Extraction:
+def run_strategies(page: Document, request: Request, shop: Shop) -> dict[str, list[Candidate]]:
+    """Return every HTML strategy's candidates, in order of trust (see the module docstring)."""
+    if request.selector:
+        return {"selector": from_selector(page.tree, request.selector)}
+    found: dict[str, list[Candidate]] = {}
+    if shop.script_json:
+        found["script-json"] = [
+            c for spec in shop.script_json for c in from_script_json(page.tree, spec)
+        ]
+    if shop.selector:
+        found["selector"] = from_selector(page.tree, shop.selector)
+    found["json-ld"] = from_json_ld(page.tree, page_url=page.url or request.product_url)
+    found["microdata"] = from_microdata(page.tree)
+    found["rdfa"] = from_rdfa(page.tree)
+    found["opengraph"] = from_opengraph(page.tree)
+    if shop.regex:
+        found["regex"] = from_regex(page.text, shop.regex)
+    return found
+
+
+def decide(
+    strategy: str, candidates: list[Candidate], request: Request, *, lang: str = ""
+) -> Extraction:
     """Given one strategy's candidates, return a price, or unknown saying why not."""
     usable = [c for c in candidates if c.amount > 0]
     if not usable:
-        return Extraction(Status.UNKNOWN, strategy=strategy, reason="the only price found is 0")
+        return Extraction(
+            Status.UNKNOWN,
+            strategy=strategy,
+            reason="no valid price: the price found is 0 or below",
+        )
     if request.sku:
         with_sku = [c for c in usable if c.sku is not None]
         if with_sku:
-            usable = [c for c in with_sku if c.sku == request.sku]
+            usable = [c for c in with_sku if _same_sku(c.sku, request.sku)]
             if not usable:
                 skus = ", ".join(sorted({c.sku for c in with_sku if c.sku}))
                 return Extraction(
                     Status.UNKNOWN,
                     strategy=strategy,
-                    reason=f"no offer for sku {request.sku} (the page offers {skus})",
+                    reason=f"no offer for sku {request.sku} (the page offers {_clip(skus)})",
                 )
     amounts = sorted({c.amount for c in usable})
     if len(amounts) > 1:
-        listed = ", ".join(_plain(a) for a in amounts)
+        listed = ", ".join(f"{a:f}" for a in amounts[:8])
         why = "and none has the order's sku" if request.sku else "and no sku to choose one"
         return Extraction(
             Status.UNKNOWN, strategy=strategy, reason=f"several prices ({listed}) {why}"
         )
     chosen = usable[0]
-    currency = _currency(usable, request.currency)
+    currency = _currency(usable, request.currency, lang)
     if currency is None:
         stated = ", ".join(sorted({c.currency or "?" for c in usable}))
-        expected = request.currency or "a single currency"
+        expected = request.currency or "one currency (give the order's currency)"
         return Extraction(
-            Status.UNKNOWN,
-            strategy=strategy,
-            reason=f"the price is in {stated}, not {expected}",
+            Status.UNKNOWN, strategy=strategy, reason=f"the price is in {stated}, not {expected}"
         )
+    availability = next(
+        (c.availability for c in usable if c.availability is not Availability.UNSTATED),
+        Availability.UNSTATED,
+    )
     return Extraction(
         Status.PRICE,
         price=Money(chosen.amount, currency),
         strategy=strategy,
-        availability=chosen.availability,
+        availability=availability,
     )
 
 
-def _currency(candidates: list[Candidate], expected: str | None) -> str | None:
+def _same_sku(found: str | None, wanted: str) -> bool:
+    return found is not None and found.strip().lower() == wanted.strip().lower()
+
+
+def _currency(candidates: list[Candidate], expected: str | None, lang: str = "") -> str | None:
+    """Return the currency of the price: the order's, when the page agrees with it.
+
+    Without an order (a probe of a page from no known shop) an ambiguous sign is read the
+    way the page's language suggests: ``¥`` is yuan on a Chinese page and yen on a Japanese
+    one; ``$`` is US dollars unless the page says another dollar country.
+    """
     stated = {c.currency for c in candidates if c.currency}
     if expected is not None:
         return expected if all(prices.currency_agrees(s, expected) for s in stated) else None
-    codes = {code for s in stated for code in prices.currencies_for(s)}
-    return codes.pop() if len(codes) == 1 and len(stated) >= 1 else None
+    if len(stated) != 1:
+        return None
+    (sign,) = stated
+    codes = prices.currencies_for(sign)
+    if len(codes) == 1:
+        return next(iter(codes))
+    return prices.likely_currency(sign, lang)
 
 
-def _plain(amount: Decimal) -> str:
-    return f"{amount:f}"
+def _language(tree: LexborHTMLParser) -> str:
+    html = tree.css_first("html")
+    return (html.attributes.get("lang") or "") if html is not None else ""
 
 
-# --- strategies: each returns every candidate it finds ------------------------------------
+def _clip(text: str, width: int = 120) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
-    """Candidates from the user's CSS selector: a ``content``/``value`` attribute, or the text."""
-    out = []
-    for node in tree.css(selector):
-        raw = (
-            node.attributes.get("content") or node.attributes.get("value") or node.text(strip=True)
+def _why_nothing(page: Document, request: Request, shop: Shop) -> str:
+    if request.selector:
+        return f'the selector "{request.selector}" matched no price'
+    if _needs_javascript(page.tree):
+        return "the page needs JavaScript and holds no price in its HTML"
+    if shop.api is not None:
+        return (
+            f"no price in the page's HTML; {shop.name} loads it with JavaScript from its price API"
         )
-        parsed = prices.parse_price(raw or "")
-        if parsed:
-            out.append(Candidate("selector", parsed.amount, parsed.currency, raw=(raw or "")[:80]))
+    return "no price in the page's structured data; add a CSS selector (see `price-monitor probe`)"
+
+
+# --- the shop's JSON API ---------------------------------------------------------------------
+
+
+def api_ids(spec: ApiSpec, *, product_url: str, sku: str | None) -> dict[str, str]:
+    """Return the ids an API URL template needs: from the product URL's regexes, or the SKU."""
+    ids: dict[str, str] = {}
+    for name, pattern in spec.ids.items():
+        match = re.search(pattern, product_url)
+        if match:
+            ids[name] = match.group(1)
+    if sku:
+        ids.setdefault("sku", sku)
+    return ids
+
+
+def api_url(spec: ApiSpec, *, product_url: str, sku: str | None) -> str | None:
+    """Return the API URL for a product, or None when an id it needs is unknown."""
+    try:
+        return spec.url.format(**api_ids(spec, product_url=product_url, sku=sku))
+    except (KeyError, IndexError):
+        return None
+
+
+def _from_json_body(page: Document, request: Request, shop: Shop) -> Extraction:
+    try:
+        data = json.loads(page.text.lstrip("\ufeff"))
+    except ValueError:
+        return Extraction(Status.UNKNOWN, reason="the response is not valid JSON")
+    if shop.api is None:
+        return Extraction(
+            Status.UNKNOWN, reason=f"a JSON response, but {shop.name} has no API profile"
+        )
+    candidates = from_api(data, shop.api, request)
+    if not candidates:
+        return Extraction(Status.UNKNOWN, strategy="api", reason="no price in the API response")
+    return replace(decide("api", candidates, request), candidates=tuple(candidates))
+
+
+def from_api(data: Any, spec: ApiSpec, request: Request) -> list[Candidate]:
+    """Candidates from a shop API response: one per goods entry, with its id as the SKU."""
+    items = json_path(data, spec.items) if spec.items else data
+    entries = items if isinstance(items, list) else [items] if isinstance(items, dict) else []
+    ids = api_ids(spec, product_url=request.product_url, sku=request.sku)
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        raw = json_path(entry, spec.price)
+        amount = _amount(raw)
+        if amount is None:
+            continue
+        sku = None
+        if spec.item_id is not None:
+            item = json_path(entry, spec.item_id)
+            sku = str(item) if item is not None else None
+            # Compare in the order's terms: "J_100012043978" is the API's name for sku 100012043978.
+            if sku is not None and request.sku and _format(spec.match, ids) == sku:
+                sku = request.sku
+        out.append(Candidate("api", amount, None, raw=str(raw)[:80], sku=sku))
     return out
 
 
-def from_json_ld(tree: LexborHTMLParser) -> list[Candidate]:
-    """Candidates from the offers of every JSON-LD Product (and bare Offers) on the page."""
-    out: list[Candidate] = []
+def _format(template: str, ids: Mapping[str, str]) -> str | None:
+    try:
+        return template.format(**ids)
+    except (KeyError, IndexError):
+        return None
+
+
+def json_path(data: Any, path: str) -> Any:
+    """Follow a dotted path with optional indexes (``a.b[0].c``) into JSON; None if absent."""
+    current = data
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            current = current[index] if isinstance(current, list) and index < len(current) else None
+        else:
+            current = current.get(part) if isinstance(current, dict) else None
+        if current is None:
+            return None
+    return current
+
+
+def _amount(raw: Any) -> Decimal | None:
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float):
+        return Decimal(str(raw))
+    if isinstance(raw, str):
+        text = raw.strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return Decimal(text)
+        return prices.parse_amount(text)
+    return None
+
+
+# --- HTML strategies ---------------------------------------------------------------------------
+
+_STRUCK = frozenset({"del", "s", "strike"})
+
+
+def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
+    """Candidates from a CSS selector; ``sel@attr`` reads an attribute instead of the text.
+
+    Without ``@attr`` a ``content``, ``value`` or ``data-price`` attribute wins over the
+    text. Matches inside ``<del>``, ``<s>`` or ``<strike>`` (old prices) are left out.
+    """
+    css, attribute = split_attribute(selector)
+    try:
+        nodes = tree.css(css)
+    except SelectolaxError:
+        return []
+    out = []
+    for node in nodes:
+        if _struck(node):
+            continue
+        if attribute:
+            raw = node.attributes.get(attribute) or ""
+        else:
+            raw = (
+                node.attributes.get("content")
+                or node.attributes.get("value")
+                or node.attributes.get("data-price")
+                or node.text(strip=True, separator=" ")
+            ) or ""
+        parsed = prices.parse_price(raw)
+        if parsed:
+            out.append(Candidate("selector", parsed.amount, parsed.currency, raw=raw[:80]))
+    return out
+
+
+def split_attribute(selector: str) -> tuple[str, str]:
+    """Split ``"span.price@data-value"`` into the CSS part and the attribute to read."""
+    match = re.fullmatch(r"(.+?)@([A-Za-z_][\w:-]*)", selector.strip())
+    return (match.group(1), match.group(2)) if match else (selector, "")
+
+
+def from_script_json(tree: LexborHTMLParser, spec: ScriptJson) -> list[Candidate]:
+    """Candidates from JSON embedded in a script tag, read at a JSON path."""
+    out = []
+    try:
+        scripts = tree.css(spec.selector)
+    except SelectolaxError:
+        return []
+    for script in scripts:
+        data = _loads_lenient(script.text(deep=True))
+        if data is None:
+            continue
+        raw = json_path(data, spec.path)
+        amount = _amount(raw)
+        if amount is None:
+            continue
+        currency = json_path(data, spec.currency_path) if spec.currency_path else None
+        out.append(
+            Candidate(
+                "script-json",
+                amount,
+                currency if isinstance(currency, str) else None,
+                raw=str(raw)[:80],
+            )
+        )
+    return out
+
+
+def from_json_ld(tree: LexborHTMLParser, *, page_url: str = "") -> list[Candidate]:
+    """Candidates from the offers of the page's JSON-LD Product (or ProductGroup variants).
+
+    Products listed inside other nodes (ItemList carousels, isRelatedTo) are not read. When
+    several top-level Products are present, the one whose ``url`` is this page wins.
+    """
+    products: list[dict[str, Any]] = []
+    bare_offers: list[dict[str, Any]] = []
     for script in tree.css('script[type="application/ld+json"]'):
         data = _loads_lenient(script.text(deep=True))
         if data is None:
             continue
         for node in _ld_nodes(data):
             kinds = _types(node)
-            if kinds & {"Product", "ProductModel", "IndividualProduct"}:
-                for offer in _ld_list(node.get("offers")):
-                    out.extend(_ld_offer(offer, product_sku=_text(node.get("sku"))))
+            if kinds & {"Product", "ProductModel", "IndividualProduct", "ProductGroup", "Vehicle"}:
+                products.append(node)
             elif kinds & {"Offer", "AggregateOffer"} and "itemOffered" in node:
-                out.extend(_ld_offer(node, product_sku=None))
+                bare_offers.append(node)
+    if len(products) > 1 and page_url:
+        mine = [p for p in products if _same_page(p.get("url") or p.get("@id"), page_url)]
+        products = mine or products
+    out: list[Candidate] = []
+    for product in products:
+        out.extend(_ld_product(product))
+    for offer in bare_offers:
+        out.extend(_ld_offer(offer, product_sku=None))
     return out
+
+
+def _ld_product(product: dict[str, Any]) -> list[Candidate]:
+    sku = _text(product.get("sku")) or _text(product.get("productID")) or _text(product.get("mpn"))
+    out: list[Candidate] = []
+    for offer in _ld_list(product.get("offers")):
+        out.extend(_ld_offer(offer, product_sku=sku))
+    for variant in _ld_list(product.get("hasVariant")):
+        out.extend(_ld_product(variant))
+    return out
+
+
+def _ld_offer(offer: dict[str, Any], *, product_sku: str | None) -> list[Candidate]:
+    kinds = _types(offer)
+    if "AggregateOffer" in kinds:
+        nested = _ld_list(offer.get("offers"))
+        if nested:
+            return [c for o in nested for c in _ld_offer(o, product_sku=product_sku)]
+        currency = _text(offer.get("priceCurrency"))
+        low, high = (
+            _amount(offer.get("lowPrice", offer.get("price"))),
+            _amount(offer.get("highPrice")),
+        )
+        return [
+            Candidate("json-ld", amount, currency, raw=str(amount), sku=product_sku)
+            for amount in {low, high}
+            if amount is not None
+        ]
+    if _used(offer):
+        return []  # open-box, refurbished or used: not the item the order bought
+    sku = _text(offer.get("sku")) or product_sku
+    availability = _availability(_text(offer.get("availability")))
+    currency = _text(offer.get("priceCurrency"))
+    raw = offer.get("price")
+    if raw is None:
+        specs = [s for s in _ld_list(offer.get("priceSpecification")) if not _list_price(s)]
+        raw = specs[0].get("price") if len(specs) == 1 else None
+        if specs and currency is None:
+            currency = _text(specs[0].get("priceCurrency"))
+    amount = _amount(raw)
+    if amount is None:
+        return []
+    return [
+        Candidate(
+            "json-ld", amount, currency, raw=str(raw)[:80], sku=sku, availability=availability
+        )
+    ]
+
+
+def _used(offer: dict[str, Any]) -> bool:
+    condition = (_text(offer.get("itemCondition")) or "").rsplit("/", 1)[-1].lower()
+    return condition in {"usedcondition", "refurbishedcondition", "damagedcondition"}
+
+
+def _list_price(spec: dict[str, Any]) -> bool:
+    kind = (_text(spec.get("priceType")) or "").rsplit("/", 1)[-1].lower()
+    return kind in {
+        "listprice",
+        "strikethroughprice",
+        "msrp",
+        "srp",
+        "invoiceprice",
+        "minimumadvertisedprice",
+    }
+
+
+def _same_page(value: Any, page_url: str) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    a, b = urlsplit(value), urlsplit(page_url)
+    return (a.netloc.lower(), a.path.rstrip("/")) == (b.netloc.lower(), b.path.rstrip("/"))
 
 
 def from_microdata(tree: LexborHTMLParser) -> list[Candidate]:
     """Candidates from ``itemprop=price`` inside the page's main Product item.
 
-    Prices inside a Product nested in another Product (related items, accessories) are left
-    out: they belong to other products.
+    A Product nested in another (related items, accessories) belongs to another product; so
+    does a second top-level Product when the first holds the page's heading.
     """
-    out = []
+    by_scope: dict[int, list[Candidate]] = {}
+    scopes: dict[int, LexborNode | None] = {}
     for node in tree.css('[itemprop="price"]'):
-        if _product_depth(node) > 1:
+        if _struck(node):
+            continue
+        products = _product_scopes(node)
+        if len(products) > 1:
             continue
         raw = node.attributes.get("content") or node.text(strip=True) or ""
         parsed = prices.parse_price(raw)
         if parsed is None:
             continue
         scope = _closest_scope(node)
-        currency = parsed.currency
-        availability = Availability.UNSTATED
+        currency, availability = parsed.currency, Availability.UNSTATED
         if scope is not None:
             currency_node = scope.css_first('[itemprop="priceCurrency"]')
             if currency_node is not None:
@@ -177,9 +516,47 @@ def from_microdata(tree: LexborHTMLParser) -> list[Candidate]:
                     or availability_node.attributes.get("content")
                     or availability_node.text(strip=True)
                 )
-        out.append(
+        top = products[0] if products else None
+        key = top.mem_id if top is not None else 0
+        scopes[key] = top
+        by_scope.setdefault(key, []).append(
             Candidate("microdata", parsed.amount, currency, raw=raw[:80], availability=availability)
         )
+    if len(by_scope) > 1:
+        heading = tree.css_first("h1")
+        for key, scope in scopes.items():
+            if scope is not None and heading is not None and _contains(scope, heading):
+                return by_scope[key]
+    return [c for group in by_scope.values() for c in group]
+
+
+def from_rdfa(tree: LexborHTMLParser) -> list[Candidate]:
+    """Candidates from RDFa ``property="price"`` (or ``schema:price``) with its currency."""
+    out = []
+    for node in tree.css(
+        '[property="price"], [property="schema:price"], [property="schema:Price"]'
+    ):
+        if node.tag == "meta" and (node.attributes.get("property") or "").startswith("og:"):
+            continue
+        if _struck(node):
+            continue
+        raw = node.attributes.get("content") or node.text(strip=True) or ""
+        parsed = prices.parse_price(raw)
+        if parsed is None:
+            continue
+        currency = parsed.currency
+        parent = node.parent
+        if parent is not None:
+            currency_node = parent.css_first(
+                '[property="priceCurrency"], [property="schema:priceCurrency"]'
+            )
+            if currency_node is not None:
+                currency = (
+                    currency_node.attributes.get("content")
+                    or currency_node.text(strip=True)
+                    or currency
+                )
+        out.append(Candidate("rdfa", parsed.amount, currency, raw=raw[:80]))
     return out
 
 
@@ -198,66 +575,119 @@ def from_opengraph(tree: LexborHTMLParser) -> list[Candidate]:
     return out
 
 
-STRATEGIES: dict[str, Callable[[LexborHTMLParser], list[Candidate]]] = {
-    "json-ld": from_json_ld,
-    "microdata": from_microdata,
-    "opengraph": from_opengraph,
-}
+def from_regex(text: str, pattern: str) -> list[Candidate]:
+    """Candidates from a regular expression's first group (or whole match) over the raw page."""
+    out = []
+    for match in re.finditer(pattern, text):
+        raw = match.group(1) if match.groups() else match.group(0)
+        parsed = prices.parse_price(raw)
+        if parsed is not None:
+            out.append(Candidate("regex", parsed.amount, parsed.currency, raw=raw[:80]))
+    return out
 
 
-# --- pages that are not the product --------------------------------------------------------
+# --- pages that are not the product ------------------------------------------------------------
 
 _BLOCKED_TITLES = re.compile(
     r"captcha|robot check|are you a robot|access denied|attention required|just a moment"
-    r"|verify you are human|安全验证|验证码|人机验证|访问受限|请登录|登录页",
+    r"|verify you are (a )?human|security check|access to this page has been denied|pardon our interruption"
+    r"|安全验证|验证码|人机验证|访问受限|请登录|用户登录|登录页|京东验证|滑动验证",
     re.IGNORECASE,
 )
-_CHALLENGE_SELECTORS = (
-    "#challenge-form",
-    "#px-captcha",
-    ".g-recaptcha",
-    ".h-captcha",
-    'iframe[src*="captcha"]',
-    'form[action*="captcha"]',
-    'form[action*="validateCaptcha"]',
+_CHALLENGE = (
+    "#challenge-form, #challenge-running, #cf-challenge-running, #px-captcha, .g-recaptcha, "
+    '.h-captcha, iframe[src*="captcha"], form[action*="captcha"], form[action*="Captcha"], '
+    'form[action*="validateCaptcha"], #nc_1_wrapper, #captcha-container, [id^="captcha"]'
 )
-_LOGIN_URL = re.compile(r"(^|[/.?&=])(login|signin|sign-in|passport)([/.?&=]|$)", re.IGNORECASE)
+_LOGIN_URL = re.compile(
+    r"(^|[/.?&=])(login|signin|sign-in|serviceLogin|passport|ap/signin)([/.?&=]|$)", re.IGNORECASE
+)
+_GONE_TITLES = re.compile(
+    r"page not found|product not found|404|商品不存在|页面不存在|该商品已下柜|商品已下架|no longer available",
+    re.IGNORECASE,
+)
+_GONE_TEXT = ("该商品已下柜", "商品已下架", "该商品已下架", "商品不存在", "此商品已下架", "已停售")
+_GONE_TEXT_EN = (
+    "this item is no longer available",
+    "this product is no longer available",
+    "product not found",
+    "item not found",
+    "this product has been discontinued",
+)
 
 
 def blocked_reason(tree: LexborHTMLParser, url: str = "") -> str | None:
     """Return why a page is a captcha, challenge or login wall instead of the product, or None."""
-    title_node = tree.css_first("title")
-    title = title_node.text(strip=True) if title_node else ""
+    title = _title(tree)
     if title and _BLOCKED_TITLES.search(title):
-        return f'blocked: the page is a robot check or login wall (title "{title[:60]}")'
-    for selector in _CHALLENGE_SELECTORS:
-        if tree.css_first(selector) is not None:
-            return "blocked: the page is a captcha or bot challenge"
-    if url and _LOGIN_URL.search(url.split("://", 1)[-1].split("/", 1)[-1]):
-        return "blocked: the shop redirected to a login page"
+        return f'blocked: the page is a robot check or login wall (title "{_clip(title, 60)}")'
+    if tree.css_first(_CHALLENGE) is not None:
+        return "blocked: the page is a captcha or bot challenge"
+    if url:
+        parts = urlsplit(url)
+        if _LOGIN_URL.search(parts.netloc.split(".")[0] + "/" + parts.path + "?" + parts.query):
+            return "blocked: the shop redirected to a login page"
+    if "Enter the characters you see below" in (tree.body.text()[:3000] if tree.body else ""):
+        return "blocked: the page is a robot check"
     return None
 
 
-def _needs_javascript(tree: LexborHTMLParser) -> bool:
+def gone_reason(page: Document) -> str | None:
+    """Return why a 200 page says the product is gone (off the shelf, not found), or None."""
+    tree = page.tree
+    title = _title(tree)
+    heading = tree.css_first("h1")
+    headline = f"{title} {heading.text(strip=True) if heading else ''}"
+    if _GONE_TITLES.search(headline):
+        return f'gone: the shop says the product is not available ("{_clip(headline.strip(), 60)}")'
+    text = page.text
+    # Cheap test on the raw page first; only then read the visible text, because shops also
+    # ship these phrases inside their JavaScript.
+    if any(marker in text for marker in _GONE_TEXT) or any(
+        m in text.lower() for m in _GONE_TEXT_EN
+    ):
+        visible = _visible_text(tree)
+        lowered = visible.lower()
+        for marker in (*_GONE_TEXT, *_GONE_TEXT_EN):
+            if marker in lowered:
+                return f'gone: the page says "{marker}"'
+    return None
+
+
+def _visible_text(tree: LexborHTMLParser) -> str:
     body = tree.body
-    text = body.text(separator=" ", strip=True) if body else ""
+    if body is None:
+        return ""
+    clone = LexborHTMLParser(body.html or "")
+    clone.strip_tags(["script", "style", "noscript", "template"])
+    return clone.body.text(separator=" ", strip=True) if clone.body else ""
+
+
+def _title(tree: LexborHTMLParser) -> str:
+    node = tree.css_first("title")
+    return node.text(strip=True) if node else ""
+
+
+def _needs_javascript(tree: LexborHTMLParser) -> bool:
     noscript = " ".join(n.text(strip=True) for n in tree.css("noscript")).lower()
-    return len(text) < 400 or "enable javascript" in noscript or "启用javascript" in noscript
+    if "javascript" in noscript or "启用" in noscript:
+        return True
+    return len(_visible_text(tree)) < 400
 
 
-# --- helpers for structured data -----------------------------------------------------------
+# --- helpers for structured data --------------------------------------------------------------
 
 
 def _loads_lenient(text: str) -> Any:
-    """Parse a JSON-LD block, forgiving the usual slips: trailing commas, raw newlines."""
-    text = text.strip().removeprefix("<!--").removesuffix("-->").strip()
+    """Parse embedded JSON, forgiving the usual slips: trailing commas, raw control characters."""
+    text = text.strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
     try:
-        return json.loads(text)
+        return json.loads(text, strict=False)
     except ValueError:
         pass
-    repaired = re.sub(r",\s*([}\]])", r"\1", text).replace("\n", " ").replace("\t", " ")
+    repaired = re.sub(r",\s*([}\]])", r"\1", text)
     try:
-        return json.loads(repaired)
+        return json.loads(repaired, strict=False)
     except ValueError:
         return None
 
@@ -271,6 +701,9 @@ def _ld_nodes(data: Any) -> Iterator[dict[str, Any]]:
         yield data
         for item in _ld_list(data.get("@graph")):
             yield from _ld_nodes(item)
+        main = data.get("mainEntity")
+        if isinstance(main, dict):
+            yield from _ld_nodes(main)
 
 
 def _ld_list(value: Any) -> list[dict[str, Any]]:
@@ -284,44 +717,7 @@ def _ld_list(value: Any) -> list[dict[str, Any]]:
 def _types(node: dict[str, Any]) -> set[str]:
     kinds = node.get("@type")
     names = kinds if isinstance(kinds, list) else [kinds]
-    return {str(k).rsplit("/", 1)[-1] for k in names if k}
-
-
-def _ld_offer(offer: dict[str, Any], *, product_sku: str | None) -> list[Candidate]:
-    kinds = _types(offer)
-    sku = _text(offer.get("sku")) or product_sku
-    availability = _availability(_text(offer.get("availability")))
-    currency = _text(offer.get("priceCurrency"))
-    raw_prices: list[Any] = []
-    if "AggregateOffer" in kinds:
-        nested = _ld_list(offer.get("offers"))
-        if nested:
-            return [c for o in nested for c in _ld_offer(o, product_sku=product_sku)]
-        raw_prices = [offer.get("lowPrice", offer.get("price"))]
-        if offer.get("highPrice") not in (None, offer.get("lowPrice")):
-            raw_prices.append(offer.get("highPrice"))
-    else:
-        raw_prices = [offer.get("price")]
-        spec = offer.get("priceSpecification")
-        if raw_prices[0] is None and spec is not None:
-            specs = _ld_list(spec)
-            raw_prices = [s.get("price") for s in specs]
-            currency = currency or next((_text(s.get("priceCurrency")) for s in specs), None)
-    out = []
-    for raw in raw_prices:
-        amount = prices.parse_amount(str(raw)) if isinstance(raw, str | int | float) else None
-        if amount is not None:
-            out.append(
-                Candidate(
-                    "json-ld",
-                    amount,
-                    currency,
-                    raw=str(raw)[:80],
-                    sku=sku,
-                    availability=availability,
-                )
-            )
-    return out
+    return {str(k).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for k in names if k}
 
 
 def _text(value: Any) -> str | None:
@@ -336,20 +732,41 @@ def _availability(value: str | None) -> Availability:
     name = value.rsplit("/", 1)[-1].lower()
     if name in {"outofstock", "soldout", "discontinued"}:
         return Availability.OUT_OF_STOCK
-    if name in {"instock", "limitedavailability", "onlineonly", "instoreonly", "preorder"}:
+    if name in {
+        "instock",
+        "limitedavailability",
+        "onlineonly",
+        "instoreonly",
+        "preorder",
+        "presale",
+    }:
         return Availability.IN_STOCK
     return Availability.UNSTATED
 
 
-def _product_depth(node: LexborNode) -> int:
-    depth = 0
+def _struck(node: LexborNode) -> bool:
     current: LexborNode | None = node
-    while current is not None:
-        itemtype = current.attributes.get("itemtype") or ""
-        if "Product" in itemtype:
-            depth += 1
+    for _ in range(4):  # an old price is struck through at, or just above, the price node
+        if current is None:
+            return False
+        if current.tag in _STRUCK:
+            return True
         current = current.parent
-    return depth
+    return False
+
+
+def _product_scopes(node: LexborNode) -> list[LexborNode]:
+    """Return the Product item scopes around a node, outermost first."""
+    found = []
+    current: LexborNode | None = node.parent
+    while current is not None:
+        if (
+            "Product" in (current.attributes.get("itemtype") or "")
+            and "itemscope" in current.attributes
+        ):
+            found.append(current)
+        current = current.parent
+    return found[::-1]
 
 
 def _closest_scope(node: LexborNode) -> LexborNode | None:
@@ -359,3 +776,12 @@ def _closest_scope(node: LexborNode) -> LexborNode | None:
             return current
         current = current.parent
     return None
+
+
+def _contains(ancestor: LexborNode, node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    while current is not None:
+        if current.mem_id == ancestor.mem_id:
+            return True
+        current = current.parent
+    return False

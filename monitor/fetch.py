@@ -129,17 +129,23 @@ class Fetcher:
 
 def decode(body: bytes, content_type: str) -> str:
     """Decode a page by its declared charset (header, then ``<meta>``), falling back to UTF-8."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     charset = _charset_from_header(content_type) or _charset_from_meta(body[:4096])
-    encoding = "utf-8"
     if charset:
         name = _CHARSET_ALIASES.get(charset.lower(), charset)
         try:
-            encoding = codecs.lookup(name).name
+            return body.decode(codecs.lookup(name).name, errors="replace")
         except LookupError:
-            logger.debug("unknown charset %r, decoding as UTF-8", charset)
-    if body.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8", body[len(codecs.BOM_UTF8) :]
-    return body.decode(encoding, errors="replace")
+            logger.debug("unknown charset %r", charset)
+    # Undeclared: UTF-8 if it is valid UTF-8, else GB18030 if that reads cleanly (Chinese shops
+    # that declare their charset only in a header, saved to a file), else UTF-8 with repairs.
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("utf-8", errors="replace")
 
 
 def _charset_from_header(content_type: str) -> str | None:

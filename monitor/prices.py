@@ -91,3 +91,35 @@ def currency_agrees(stated: str | None, expected: str) -> bool:
     if stated is None:
         return True
     return expected in currencies_for(stated)
+
+
+# How an ambiguous sign is usually meant, by the page's language (BCP 47 prefix).
+_BY_LANGUAGE: dict[str, dict[str, str]] = {
+    "¥": {"ja": "JPY", "": "CNY"},
+    "￥": {"ja": "JPY", "": "CNY"},
+    "$": {
+        "en-ca": "CAD",
+        "fr-ca": "CAD",
+        "en-au": "AUD",
+        "en-nz": "NZD",
+        "en-sg": "SGD",
+        "zh-hk": "HKD",
+        "zh-tw": "TWD",
+        "es-mx": "MXN",
+        "": "USD",
+    },
+    "rs": {"": "INR"},
+    "rs.": {"": "INR"},
+}
+
+
+def likely_currency(sign: str, lang: str) -> str | None:
+    """Return the currency an ambiguous sign most likely means on a page in ``lang``, if any."""
+    table = _BY_LANGUAGE.get(sign.strip().lower())
+    if table is None:
+        return None
+    lang = lang.strip().lower()
+    for prefix in sorted(table, key=len, reverse=True):
+        if lang.startswith(prefix):
+            return table[prefix]
+    return None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.shops.base import Shop
+from monitor.shops.base import ApiSpec, ScriptJson, Shop
 from monitor.shops.catalogue import BUILTIN_SHOPS
 
-__all__ = ["BUILTIN", "Shop", "builtin_shop", "shop_for_host"]
+__all__ = ["BUILTIN", "ApiSpec", "ScriptJson", "Shop", "builtin_shop", "shop_for_host"]
 
 BUILTIN: Mapping[str, Shop] = {shop.key: shop for shop in BUILTIN_SHOPS}
 

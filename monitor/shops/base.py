@@ -12,6 +12,35 @@ Language = Literal["zh", "en"]
 
 
 @dataclass(frozen=True, slots=True)
+class ApiSpec:
+    """How to read a price from a shop's JSON API instead of its product page.
+
+    ``url`` is a template filled with ``ids``: each id is taken from the order's URL by its
+    regex (one group), or is the order's ``sku``. ``items`` is the JSON path to the list of
+    goods ("" when the response itself is the list, or a single object); ``item_id`` names
+    the field that identifies a goods entry and ``match`` is the value it must have for the
+    order (a template over the same ids); ``price`` is the path to the price in an entry.
+    """
+
+    url: str
+    ids: Mapping[str, str] = field(default_factory=dict)
+    items: str = ""
+    item_id: str | None = None
+    match: str = "{sku}"
+    price: str = "price"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptJson:
+    """A price inside JSON embedded in the page, e.g. ``script#__NEXT_DATA__``."""
+
+    selector: str
+    path: str
+    currency_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Shop:
     """A retailer profile. Built-in ones live in ``catalogue.py``; ``[shops.NAME]`` overrides.
 
@@ -32,6 +61,10 @@ class Shop:
     refund_path: str = ""
     exclusions: tuple[str, ...] = ()
     selector: str | None = None
+    api: ApiSpec | None = None
+    script_json: tuple[ScriptJson, ...] = ()
+    regex: str | None = None
+    window_label: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     policy_url: str | None = None
     policy_uncertain: bool = True

@@ -1,0 +1,184 @@
+"""``price-monitor probe``: what would we read from this page, and why?
+
+A probe runs the same extraction as a check on a URL or a saved file, and reports every
+strategy's candidates, the verdict, the shop's price-protection label when the page shows
+one, and, when nothing was found, elements that look like prices with a CSS selector for each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor import prices
+from monitor.errors import FetchError
+from monitor.extract import Document, Request, api_url, extract
+from monitor.fetch import Fetcher, decode
+from monitor.models import Extraction, Status
+from monitor.shops import Shop, shop_for_host
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An element whose text looks like a price, and a selector that finds it."""
+
+    selector: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    target: str
+    shop: Shop
+    extraction: Extraction
+    fetched: str = ""  # what was actually read: the URL fetched, or the file
+    window_days: int | None = None  # from the page's "N天价保" label, when the shop has one
+    suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the result as the one-line JSON object ``probe --json`` prints."""
+        price = self.extraction.price
+        return {
+            "target": self.target,
+            "shop": self.shop.key,
+            "status": self.extraction.status.value,
+            "amount": f"{price.amount:f}" if price else None,
+            "currency": price.currency if price else None,
+            "strategy": self.extraction.strategy,
+            "reason": self.extraction.reason or None,
+            "availability": self.extraction.availability.value,
+            "window_days": self.window_days,
+            "candidates": [
+                {
+                    "strategy": c.strategy,
+                    "amount": f"{c.amount:f}",
+                    "currency": c.currency,
+                    "sku": c.sku,
+                    "raw": c.raw,
+                }
+                for c in self.extraction.candidates
+            ],
+            "suggestions": [{"selector": s.selector, "text": s.text} for s in self.suggestions],
+        }
+
+
+def is_url(target: str) -> bool:
+    return urlsplit(target).scheme in ("http", "https")
+
+
+def pick_shop(target: str, shops: Mapping[str, Shop], name: str | None) -> Shop:
+    """Return the named shop, else the one whose domains cover the URL, else ``generic``."""
+    if name is not None:
+        return shops[name]
+    if is_url(target):
+        found = shop_for_host(urlsplit(target).hostname or "", shops)
+        if found is not None:
+            return found
+    return shops["generic"]
+
+
+async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) -> ProbeResult:
+    """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict."""
+    if is_url(target):
+        request = replace(request, product_url=request.product_url or target)
+        url = target
+        headers = dict(shop.headers)
+        if shop.api is not None and request.selector is None:
+            api = api_url(shop.api, product_url=target, sku=request.sku)
+            if api is not None:
+                url, headers = api, {**headers, **shop.api.headers}
+        try:
+            page = await fetcher.fetch(url, headers=headers or None)
+        except FetchError as exc:
+            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=exc.reason), url)
+        if page.gone:
+            gone = Extraction(Status.NOT_FOUND, reason=f"HTTP {page.status}: the page is gone")
+            return ProbeResult(target, shop, gone, page.url)
+        text, where, content_type = page.text, page.url, page.content_type
+    else:
+        path = Path(target)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            reason = f"cannot read {target}: {exc.strerror or exc}"
+            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=reason), target)
+        content_type = "application/json" if path.suffix.lower() == ".json" else "text/html"
+        text, where = decode(body, content_type), request.product_url
+    extraction = extract(text, request, shop=shop, url=where, content_type=content_type)
+    document = Document(text, where, content_type)
+    suggestions: tuple[Suggestion, ...] = ()
+    window_days = None
+    if not document.is_json:
+        window_days = window_label(document.tree, shop)
+        if extraction.status is not Status.PRICE and not extraction.reason.startswith("blocked"):
+            suggestions = tuple(suggest_selectors(document.tree))
+    return ProbeResult(target, shop, extraction, where or target, window_days, suggestions)
+
+
+def window_label(tree: LexborHTMLParser, shop: Shop) -> int | None:
+    """Return the window the page advertises (JD's "15天价保"), when the shop has such a label."""
+    if shop.window_label is None or tree.body is None:
+        return None
+    match = re.search(shop.window_label, tree.body.text(separator=" "))
+    return int(match.group(1)) if match and match.groups() else None
+
+
+_PRICE_TEXT = re.compile(
+    r"^\s*(?:[¥￥$€£]|US\$|CHF|Rs\.?|RMB)\s*\d[\d,.' ]*\s*$|^\s*\d[\d,.' ]*\s*(?:元|€|zł|CHF|kr)\s*$"
+)
+
+
+def suggest_selectors(tree: LexborHTMLParser, *, limit: int = 8) -> list[Suggestion]:
+    """Return elements whose whole text looks like a price, each with a CSS selector for it."""
+    found: list[Suggestion] = []
+    seen: set[str] = set()
+    body = tree.body
+    if body is None:
+        return found
+    for node in body.traverse(include_text=False):
+        if node.tag in ("script", "style", "noscript", "template", "option"):
+            continue
+        text = node.text(deep=True, strip=True)
+        if not text or len(text) > 24 or not _PRICE_TEXT.match(text):
+            continue
+        if any(child.tag != "-text" and child.text(strip=True) == text for child in node.iter()):
+            continue  # a child holds the same text: suggest the innermost element
+        if prices.parse_price(text) is None:
+            continue
+        selector = selector_for(node)
+        if selector in seen:
+            continue
+        seen.add(selector)
+        found.append(Suggestion(selector, text))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def selector_for(node: LexborNode) -> str:
+    """Return a readable CSS selector for a node: its id, else tag and classes under a parent."""
+    own = _simple(node)
+    if "#" in own:
+        return own
+    parent = node.parent
+    if parent is not None and parent.tag not in ("body", "html"):
+        return f"{_simple(parent)} > {own}"
+    return own
+
+
+def _simple(node: LexborNode) -> str:
+    ident = node.attributes.get("id")
+    if ident and re.fullmatch(r"[A-Za-z][\w-]*", ident):
+        return f"{node.tag}#{ident}"
+    classes = [
+        c
+        for c in (node.attributes.get("class") or "").split()
+        if re.fullmatch(r"[A-Za-z_][\w-]*", c)
+    ]
+    return f"{node.tag}" + "".join(f".{c}" for c in classes[:3])
