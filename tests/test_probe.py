@@ -1,0 +1,109 @@
+"""`price-monitor probe` on URLs (a loopback shop) and on saved files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+
+from monitor.cli import cli
+from tests.conftest import Shop
+
+PLAIN_PAGE = (
+    "<html><head><title>Grinder</title></head><body><h1>Grinder</h1>"
+    + "<p>Burr grinder with 40 settings.</p>" * 40
+    + '<div class="buy"><span class="now-price">€189,00</span><del class="was">€229,00</del></div>'
+    + "<p>Free shipping over €50.</p></body></html>"
+)
+
+
+# Without a config file (the user has not written one yet) probe uses the built-in shops.
+NO_CONFIG = {
+    "PRICE_MONITOR_CONFIG": None,
+    "XDG_CONFIG_HOME": "/nonexistent",
+    "CONFIGURATION_DIRECTORY": None,
+}
+
+
+def probe(*args: str, config: Path | None = None) -> list[str]:
+    prefix = ["-c", str(config)] if config else []
+    result = CliRunner().invoke(
+        cli, [*prefix, "probe", *args], catch_exceptions=False, env=NO_CONFIG
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()
+
+
+def test_probe_json_reads_a_url_and_a_file_one_line_each(shop: Shop, tmp_path: Path) -> None:
+    url = shop.add("/phone", "4999.00")
+    saved = tmp_path / "page.html"
+    saved.write_text(PLAIN_PAGE, "utf-8")
+    lines = probe("--json", "--currency", "CNY", url, str(saved), config=_no_config(tmp_path))
+    first, second = (json.loads(line) for line in lines)
+    assert first["target"] == url
+    assert (first["status"], first["amount"], first["currency"], first["strategy"]) == (
+        "price",
+        "4999.00",
+        "CNY",
+        "json-ld",
+    )
+    assert {c["strategy"] for c in first["candidates"]} == {"json-ld", "microdata"}
+    assert second["status"] == "unknown" and second["amount"] is None
+    assert "add a CSS selector" in second["reason"]
+    assert second["suggestions"][0] == {"selector": "div.buy > span.now-price", "text": "€189,00"}
+
+
+def test_probe_with_the_suggested_selector_finds_the_price(tmp_path: Path) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(PLAIN_PAGE, "utf-8")
+    (line,) = probe("--json", "--selector", "div.buy > span.now-price", str(saved))
+    result = json.loads(line)
+    assert (result["status"], result["amount"], result["currency"]) == ("price", "189.00", "EUR")
+
+
+def test_probe_human_report_names_the_verdict(shop: Shop, tmp_path: Path) -> None:
+    url = shop.add("/phone", "4999.00")
+    out = "\n".join(probe(url, "--currency", "CNY", config=_no_config(tmp_path)))
+    assert "json-ld     4999.00 CNY [sku SKU-1]" in out
+    assert "verdict   price ¥4,999.00 (from json-ld), in stock" in out
+
+
+def test_probe_reads_a_shop_api_from_the_users_shop_profile(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/prices", query_string="ids=J_42").respond_with_json(
+        [{"id": "J_42", "p": "2299.00", "m": "2999.00"}]
+    )
+    api = httpserver.url_for("/prices") + "?ids=J_{sku}"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[shops.mine]\ncurrency = "CNY"\nwindow_days = 7\ndomains = ["shop.example"]\n'
+        f'[shops.mine.api]\nurl = "{api}"\nids = {{ sku = "item/(\\\\d+)" }}\n'
+        'item_id = "id"\nmatch = "J_{sku}"\nprice = "p"\n',
+        "utf-8",
+    )
+    (line,) = probe("--json", "--shop", "mine", "https://shop.example/item/42", config=config)
+    result = json.loads(line)
+    assert (result["status"], result["amount"], result["strategy"]) == ("price", "2299.00", "api")
+
+
+def test_probe_of_a_missing_file_is_unknown_and_the_others_still_run(tmp_path: Path) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(PLAIN_PAGE, "utf-8")
+    lines = probe("--json", str(tmp_path / "nope.html"), str(saved))
+    missing, present = (json.loads(line) for line in lines)
+    assert missing["status"] == "unknown" and "cannot read" in missing["reason"]
+    assert present["status"] == "unknown"
+
+
+def test_probe_rejects_an_unknown_shop(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["probe", "--shop", "nope", "x.html"], env=NO_CONFIG)
+    assert result.exit_code == 2 and "unknown shop 'nope'" in result.output
+
+
+def _no_config(tmp_path: Path) -> Path:
+    config = tmp_path / "empty.toml"
+    config.write_text("", "utf-8")
+    return config
