@@ -12,7 +12,45 @@ import json
 import random
 from decimal import Decimal
 
-WORDS = ["phone", "camera", "battery", "display", "lens", "charger", "wireless", "fast", "premium", "ultra", "pro", "max", "mini", "sensor", "zoom", "night", "mode", "processor", "memory", "storage", "gaming", "audio", "speaker", "dual", "stereo", "design", "aluminium", "glass", "frame", "colour", "black", "white", "blue", "green", "silver", "gold", "titanium"]
+WORDS = [
+    "phone",
+    "camera",
+    "battery",
+    "display",
+    "lens",
+    "charger",
+    "wireless",
+    "fast",
+    "premium",
+    "ultra",
+    "pro",
+    "max",
+    "mini",
+    "sensor",
+    "zoom",
+    "night",
+    "mode",
+    "processor",
+    "memory",
+    "storage",
+    "gaming",
+    "audio",
+    "speaker",
+    "dual",
+    "stereo",
+    "design",
+    "aluminium",
+    "glass",
+    "frame",
+    "colour",
+    "black",
+    "white",
+    "blue",
+    "green",
+    "silver",
+    "gold",
+    "titanium",
+]
 
 
 def _sentence(rng: random.Random, n: int) -> str:

@@ -53,6 +53,22 @@ class SendResult:
     error: str = ""
 
 
+def has_secret(url: str) -> bool:
+    """Return True when a notification URL, as written, carries a token or a password.
+
+    A URL whose secrets are all ``${NAME}`` references carries none itself.
+    """
+    if "://" not in url or "${" in url.split("://", 1)[1].split("/", 1)[0]:
+        return False
+    with _apprise_silenced():
+        apobj = apprise.Apprise()
+        if not apobj.add(url):
+            return False
+        shown: str = apobj.urls(privacy=True)[0]
+        plain: str = apobj.urls(privacy=False)[0]
+    return shown != plain
+
+
 def is_valid_url(url: str) -> bool:
     """Return True when Apprise knows how to send to ``url``."""
     with _apprise_silenced():

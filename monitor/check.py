@@ -16,7 +16,7 @@ from monitor import rules
 from monitor.config import Config, Order
 from monitor.errors import FetchError
 from monitor.extract import Request, api_url, extract
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, Politeness
 from monitor.history import History
 from monitor.models import Extraction, Message, Observation, Status
 from monitor.notify import compose, format_money
@@ -105,13 +105,23 @@ def fetch_target(product: Product) -> tuple[str, dict[str, str]]:
     return product.url, headers
 
 
+def politeness(config: Config) -> Politeness:
+    """Return the fetch politeness the config asks for."""
+    return Politeness(concurrency=config.concurrency, host_delay=config.host_delay.total_seconds())
+
+
 async def observe(
     product: Product, fetcher: Fetcher, *, clock: Callable[[], datetime]
 ) -> Observation:
     """Fetch a product's page and read its price; every failure becomes an ``unknown``."""
     url, headers = fetch_target(product)
     try:
-        page = await fetcher.fetch(url, headers=headers or None)
+        page = await fetcher.fetch(
+            url,
+            headers=headers or None,
+            cookies_file=product.shop.cookies_file,
+            proxy=product.shop.proxy,
+        )
     except FetchError as exc:
         return Observation(product.url, clock(), Extraction(Status.UNKNOWN, reason=exc.reason))
     if page.gone:

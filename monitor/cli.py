@@ -22,7 +22,7 @@ import click
 
 from monitor import __version__, rules
 from monitor.channels import Notifier
-from monitor.check import check_all, watched_products
+from monitor.check import check_all, politeness, watched_products
 from monitor.config import Config, default_config_path, load_config
 from monitor.daemon import Daemon, utcnow
 from monitor.demo import run_demo
@@ -143,6 +143,7 @@ async def _serve(config: Config) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
     await daemon.run()
 
 
@@ -169,7 +170,7 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
         products = watched_products(config, history, now=utcnow(), only=only)
         if not products:
             click.echo("Nothing to check: no order has an open price-protection window.")
-        async with Fetcher() as fetcher:
+        async with Fetcher(politeness=politeness(config)) as fetcher:
             results = await check_all(products, fetcher=fetcher, history=history, clock=utcnow)
         for result in results:
             observation = result.observation

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -23,7 +24,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
@@ -38,6 +46,7 @@ APP_NAME = "price-monitor"
 DEFAULT_INTERVAL = timedelta(hours=2)
 DEFAULT_THRESHOLD = Threshold(amount=Decimal(1))
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_HOST_DELAY = timedelta(seconds=2)
 
 Payment = Literal["card", "alipay", "wechat", "installments", "other"]
 
@@ -128,6 +137,13 @@ def parse_duration(value: object) -> timedelta:
             "duration", "must be longer than 0, got {got}", {"got": _got(value)}
         )
     return duration
+
+
+def _pause(value: object) -> timedelta:
+    """Read a pause that may be zero: ``"0s"``, ``"2s"``, ``"1m"``."""
+    if isinstance(value, str) and value.strip() in ("0", "0s"):
+        return timedelta(0)
+    return parse_duration(value)
 
 
 def _threshold(value: object) -> Threshold:
@@ -234,7 +250,34 @@ def _notify_target(value: object) -> object:
     return {"url": value} if isinstance(value, str) else value
 
 
-def _apprise_url(value: object) -> str:
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """Replace each ``${NAME}`` in ``text`` with the environment variable NAME.
+
+    Secrets such as bot tokens can then live in the environment (a systemd
+    ``EnvironmentFile=`` readable by root only) instead of in the config file.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise PydanticCustomError(
+                "env",
+                "{reference} is not set in the environment (under systemd, put it in the "
+                "unit's EnvironmentFile)",
+                {"reference": "${" + name + "}"},
+            )
+        return env[name]
+
+    return _ENV_REFERENCE.sub(value, text)
+
+
+def _apprise_url(value: object, info: ValidationInfo) -> str:
+    env = (info.context or {}).get("env", os.environ)
+    if isinstance(value, str):
+        value = expand_env(value, env)
     if isinstance(value, str) and channels.is_valid_url(value):
         return value
     # Never echo the URL itself: it usually holds a token or a password.
@@ -251,6 +294,7 @@ def _apprise_url(value: object) -> str:
 Money = Annotated[Decimal, BeforeValidator(_money)]
 Day = Annotated[date, BeforeValidator(_date)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PauseValue = Annotated[timedelta, BeforeValidator(_pause)]
 ThresholdValue = Annotated[Threshold, BeforeValidator(_threshold)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
@@ -271,6 +315,8 @@ class MonitorSection(_Section):
     timezone: TimeZoneName = DEFAULT_TIMEZONE
     interval: Duration = DEFAULT_INTERVAL
     threshold: ThresholdValue = DEFAULT_THRESHOLD
+    host_delay: PauseValue = DEFAULT_HOST_DELAY
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
 
 
 class NotifyTarget(_Section):
@@ -316,6 +362,8 @@ class ShopSection(_Section):
     regex: Regex | None = None
     window_label: Regex | None = None
     headers: dict[str, str] | None = None
+    cookies_file: Text | None = None
+    proxy: Text | None = None
     policy_url: HttpUrl | None = None
     policy_uncertain: bool | None = None
 
@@ -382,6 +430,8 @@ class Config:
     timezone: ZoneInfo
     interval: timedelta
     threshold: Threshold
+    host_delay: timedelta
+    concurrency: int
     notify: tuple[NotifyTarget, ...]
     shops: Mapping[str, Shop]
     orders: tuple[Order, ...]
@@ -452,7 +502,9 @@ def _build(
             problems.append(Problem(_path([key]), _unknown_key(key, _TOP_LEVEL)))
 
     monitor = _validate(MonitorSection, _table(raw, "monitor", problems), ["monitor"], problems)
-    notify = _validate(NotifySection, _table(raw, "notify", problems), ["notify"], problems)
+    notify = _validate(
+        NotifySection, _table(raw, "notify", problems), ["notify"], problems, context={"env": env}
+    )
     shops, broken_shops = _shops(_table(raw, "shops", problems), monitor, problems)
 
     raw_orders = raw.get("orders", [])
@@ -480,6 +532,7 @@ def _build(
         return None
     if not notify.urls:
         warnings.append("notify.urls is empty: alerts will be kept in the database but not sent")
+    warnings.extend(_secret_exposure(path, raw))
     database = (
         Path(monitor.database).expanduser() if monitor.database else default_database_path(env)
     )
@@ -491,11 +544,32 @@ def _build(
         timezone=ZoneInfo(monitor.timezone),
         interval=monitor.interval,
         threshold=monitor.threshold,
+        host_delay=monitor.host_delay,
+        concurrency=monitor.concurrency,
         notify=tuple(notify.urls),
         shops=shops,
         orders=tuple(orders),
         warnings=tuple(warnings),
     )
+
+
+def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:
+    """Warn when a file that holds notification secrets can be read by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if not mode & stat.S_IROTH:
+        return []
+    notify = raw.get("notify")
+    urls = notify.get("urls", []) if isinstance(notify, dict) else []
+    literal = [u.get("url") if isinstance(u, dict) else u for u in urls]
+    if not any(isinstance(u, str) and channels.has_secret(u) for u in literal):
+        return []
+    return [
+        "the file is readable by other users and holds notification tokens or passwords: "
+        "chmod 600 it, or move the secrets into environment variables (${NAME} in the URL)"
+    ]
 
 
 def _table(raw: Mapping[str, Any], key: str, problems: list[Problem]) -> dict[str, Any]:
@@ -692,10 +766,15 @@ _T = typing.TypeVar("_T")
 
 
 def _validate(
-    model: type[_M], data: dict[str, Any], where: list[str | int], problems: list[Problem]
+    model: type[_M],
+    data: dict[str, Any],
+    where: list[str | int],
+    problems: list[Problem],
+    *,
+    context: dict[str, Any] | None = None,
 ) -> _M | None:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = list(error["loc"])

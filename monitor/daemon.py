@@ -1,36 +1,48 @@
-"""The long-running service: APScheduler wiring and shutdown. No business logic lives here.
+"""The long-running service: APScheduler wiring, reload, shutdown, sd_notify. No business logic.
 
 One interval job per product (orders sharing a URL and SKU share it), first runs spread over
 the first minute, then every ``interval`` with a little jitter; a product whose last window
-has closed is dropped. The outbox is flushed after every check that found an alert and
-retried on its own schedule, so a notifier that was down gets its alerts when it is back.
+has closed is dropped, and one that keeps failing is polled less and less often until it
+reads again. The outbox is flushed by a task of its own after every check that found an
+alert and every 30 s for retries. Config edits (noticed by a cheap mtime poll, or forced by
+SIGHUP) add, drop and reschedule jobs; an edit that does not validate is refused, the old
+config keeps running, and one alert says why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import rules
 from monitor.channels import Notifier
-from monitor.check import CheckResult, Product, check_product, watched_products
-from monitor.config import Config
+from monitor.check import CheckResult, Product, check_product, politeness, watched_products
+from monitor.config import Config, load_config
+from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.history import History
+from monitor.models import AlertKind, Message, Status
 from monitor.notify import DeliveryReport, deliver_due
+from monitor.sdnotify import SystemdNotifier
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL = timedelta(seconds=30)
+CONFIG_POLL = timedelta(seconds=3)
 SHUTDOWN_GRACE = timedelta(seconds=10)
 MAX_JITTER = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=12)
 
 
 def utcnow() -> datetime:
@@ -45,48 +57,79 @@ class Daemon:
         config: Config,
         *,
         clock: Callable[[], datetime] = utcnow,
+        env: Mapping[str, str] = os.environ,
         first_checks_within: timedelta = timedelta(minutes=1),
         on_check: Callable[[CheckResult], None] | None = None,
         on_delivery: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
+        self.env = env
         self.first_checks_within = first_checks_within
         self.on_check = on_check
         self.on_delivery = on_delivery
+        self.systemd = SystemdNotifier(env)
         self._stopping: asyncio.Event | None = None
+        self._reload_requested: asyncio.Event | None = None
         self._outbox_wake: asyncio.Event | None = None
         self._outbox_closing = False
         self._running: set[asyncio.Task[object]] = set()
+        self._jobs: dict[str, Product] = {}
+        self._config_stamp = _stamp(config.path)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._history: History | None = None
+        self._notifier = Notifier(config.notify)
+        self._fetcher: Fetcher | None = None
+
+    # --- control, from signal handlers or tests --------------------------------------------
 
     def stop(self) -> None:
         """Ask the daemon to finish: no new checks start, running ones get a grace period."""
         if self._stopping is not None:
             self._stopping.set()
 
+    def request_reload(self) -> None:
+        """Ask the daemon to re-read its config file now (what SIGHUP does)."""
+        if self._reload_requested is not None:
+            self._reload_requested.set()
+
+    # --- the main loop ----------------------------------------------------------------------
+
     async def run(self) -> None:
         self._stopping = asyncio.Event()
+        self._reload_requested = asyncio.Event()
         self._outbox_wake = asyncio.Event()
-        history = History.open(self.config.database)
-        notifier = Notifier(self.config.notify)
-        fetcher = Fetcher()
-        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        for warning in self.config.warnings:
+            logger.warning("%s: %s", self.config.path.name, warning)
+        history = self._history = History.open(self.config.database)
+        self._fetcher = Fetcher(politeness=politeness(self.config))
+        scheduler = self._scheduler = AsyncIOScheduler(
+            event_loop=asyncio.get_running_loop(), timezone=UTC
+        )
         # Sends run in their own task, never inside a scheduler job: shutting the scheduler
         # down cancels its jobs, and a send cancelled after it reached the notifier but
         # before it was marked sent would be sent again.
-        outbox = asyncio.create_task(self._outbox_worker(history, notifier), name="outbox")
+        helpers = [
+            asyncio.create_task(self._outbox_worker(history), name="outbox"),
+            asyncio.create_task(self._config_watcher(), name="config-watcher"),
+        ]
+        if self.systemd.watchdog_interval:
+            helpers.append(
+                asyncio.create_task(self._watchdog(self.systemd.watchdog_interval), name="watchdog")
+            )
+        outbox = helpers[0]
         try:
-            products = watched_products(self.config, history, now=self.clock())
-            for product in products:
-                self._schedule(scheduler, product, fetcher, history)
+            self._sync_jobs()
             scheduler.start()
             logger.info(
                 "watching %d orders on %d products; notifying %s",
-                sum(len(p.orders) for p in products),
-                len(products),
-                ", ".join(notifier.describe()) or "nobody (no [notify] urls)",
+                sum(len(p.orders) for p in self._jobs.values()),
+                len(self._jobs),
+                ", ".join(self._notifier.describe()) or "nobody (no [notify] urls)",
             )
+            self.systemd.ready(self.status_line())
             await self._stopping.wait()
+            self.systemd.stopping()
             logger.info("stopping: waiting for %d running checks", len(self._running))
         finally:
             if scheduler.running:
@@ -95,68 +138,184 @@ class Daemon:
                 await asyncio.wait(set(self._running), timeout=SHUTDOWN_GRACE.total_seconds())
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            for helper in helpers[1:]:
+                helper.cancel()
             self._outbox_closing = True
             self._outbox_wake.set()
             try:
                 await outbox  # one last delivery, then it returns
             finally:
-                await fetcher.aclose()
+                await self._fetcher.aclose()
                 history.close()
+                self.systemd.close()
         logger.info("stopped")
 
-    def _schedule(
-        self,
-        scheduler: AsyncIOScheduler,
-        product: Product,
-        fetcher: Fetcher,
-        history: History,
-    ) -> None:
+    def status_line(self) -> str:
+        """Return the one-line status for systemd: what is watched, what is next, what waits."""
+        orders = sum(len(p.orders) for p in self._jobs.values())
+        parts = [f"watching {orders} order{'s' * (orders != 1)}"]
+        if self._scheduler is not None and self._scheduler.running:
+            times = [j.next_run_time for j in self._scheduler.get_jobs() if j.next_run_time]
+            if times:
+                parts.append(f"next check {min(times).astimezone(self.config.timezone):%H:%M}")
+        if self._history is not None:
+            pending = self._history.pending_count()
+            if pending:
+                parts.append(f"{pending} alert{'s' * (pending != 1)} pending")
+        return ", ".join(parts)
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def _sync_jobs(self) -> None:
+        """Make the scheduler's jobs match the config: add, reschedule, drop."""
+        assert self._scheduler is not None and self._history is not None
+        scheduler = self._scheduler
+        wanted = {
+            f"product:{p.id}": p
+            for p in watched_products(self.config, self._history, now=self.clock())
+        }
+        for job_id in set(self._jobs) - set(wanted):
+            logger.info("%s: no longer watched", self._jobs[job_id].label)
+            with contextlib.suppress(Exception):
+                scheduler.remove_job(job_id)
+            del self._jobs[job_id]
+        for job_id, product in wanted.items():
+            current = self._jobs.get(job_id)
+            if current == product:
+                continue
+            if current is not None:
+                logger.info("%s: changed; rescheduled", product.label)
+                with contextlib.suppress(Exception):
+                    scheduler.remove_job(job_id)
+            self._add_job(job_id, product)
+
+    def _add_job(self, job_id: str, product: Product) -> None:
+        assert self._scheduler is not None
         interval = product.interval_seconds
         jitter = min(interval * 0.1, MAX_JITTER.total_seconds())
         spread = min(self.first_checks_within.total_seconds(), interval)
-        scheduler.add_job(
+        self._scheduler.add_job(
             self._check,
             IntervalTrigger(seconds=interval, jitter=jitter),
-            args=[scheduler, product, fetcher, history],
-            id=f"product:{product.id}",
+            args=[job_id],
+            id=job_id,
             name=product.label,
             next_run_time=self.clock() + timedelta(seconds=random.uniform(0, spread)),
             coalesce=True,
             max_instances=1,
             misfire_grace_time=int(max(interval / 2, 1)),
         )
+        self._jobs[job_id] = product
 
-    async def _check(
-        self,
-        scheduler: AsyncIOScheduler,
-        product: Product,
-        fetcher: Fetcher,
-        history: History,
-    ) -> None:
-        if self._stopping is not None and self._stopping.is_set():
+    async def _check(self, job_id: str) -> None:
+        product = self._jobs.get(job_id)
+        if product is None or self._stopping is None or self._stopping.is_set():
             return
+        assert self._fetcher is not None and self._history is not None
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         try:
             result = await check_product(
-                product, fetcher=fetcher, history=history, clock=self.clock
+                product, fetcher=self._fetcher, history=self._history, clock=self.clock
             )
             if self.on_check is not None:
                 self.on_check(result)
             if result.new_alerts and self._outbox_wake is not None:
                 self._outbox_wake.set()
-            now = self.clock()
-            if not any(rules.is_watched(o, product.shop, now) for o in product.orders):
-                logger.info("%s: every window has closed; no longer polled", product.label)
-                scheduler.remove_job(f"product:{product.id}")
+            self._after_check(job_id, product, result)
+            self.systemd.status(self.status_line())
         except Exception:
             logger.exception("%s: check failed", product.label)
         finally:
             if task is not None:
                 self._running.discard(task)
 
-    async def _outbox_worker(self, history: History, notifier: Notifier) -> None:
+    def _after_check(self, job_id: str, product: Product, result: CheckResult) -> None:
+        assert self._scheduler is not None and self._history is not None
+        now = self.clock()
+        if not any(rules.is_watched(o, product.shop, now) for o in product.orders):
+            logger.info("%s: every window has closed; no longer polled", product.label)
+            self._scheduler.remove_job(job_id)
+            self._jobs.pop(job_id, None)
+            return
+        if result.observation.status is Status.UNKNOWN:
+            failures = self._history.product_state(product.id).failures
+            delay = backoff(product.interval_seconds, failures)
+            if delay is not None:
+                logger.info(
+                    "%s: %d failures in a row; next check in %s", product.label, failures, delay
+                )
+                self._scheduler.modify_job(job_id, next_run_time=now + delay)
+
+    # --- config reload ----------------------------------------------------------------------
+
+    async def _config_watcher(self) -> None:
+        """Reload when SIGHUP asks, or when the config file's mtime or size changes."""
+        assert self._reload_requested is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reload_requested.wait(), CONFIG_POLL.total_seconds())
+            forced = self._reload_requested.is_set()
+            self._reload_requested.clear()
+            stamp = _stamp(self.config.path)
+            if forced or (stamp != self._config_stamp and stamp is not None):
+                self._config_stamp = stamp
+                self.reload(reason="SIGHUP" if forced else "the file changed")
+
+    def reload(self, *, reason: str) -> bool:
+        """Re-read the config file; apply it if valid, else keep the old one and say why."""
+        self.systemd.reloading()
+        try:
+            new = load_config(self.config.path, env=self.env)
+        except ConfigError as exc:
+            logger.error(
+                "config reload (%s) refused; the previous config keeps running:\n%s",
+                reason,
+                exc.render(),
+            )
+            self._refuse(exc)
+            self.systemd.ready(self.status_line())
+            return False
+        if new.database != self.config.database:
+            logger.warning("the database path changed; restart the daemon to use %s", new.database)
+            new = replace(new, database=self.config.database)
+        for warning in new.warnings:
+            logger.warning("%s: %s", new.path.name, warning)
+        self.config = new
+        self._notifier = Notifier(new.notify)
+        if self._fetcher is not None:
+            self._fetcher.politeness = politeness(new)
+        self._sync_jobs()
+        logger.info("config reloaded (%s): %s", reason, self.status_line())
+        self.systemd.ready(self.status_line())
+        return True
+
+    def _refuse(self, error: ConfigError) -> None:
+        assert self._history is not None
+        try:
+            text = self.config.path.read_bytes()
+        except OSError:
+            text = error.render().encode()
+        problems = "\n".join(f"- {p}" for p in error.problems)
+        message = Message(
+            dedupe_key=f"config|{hashlib.sha256(text).hexdigest()[:16]}",
+            order_id="",
+            kind=AlertKind.CONFIG_REJECTED,
+            title=f"price-monitor: your edit of {self.config.path.name} was refused",
+            body=(
+                f"The edited {self.config.path} does not validate, so the previous config keeps "
+                f"running and no order was added, changed or dropped.\n\n{problems}\n\n"
+                f"Fix the file (`price-monitor config check` lists the same problems) and save it "
+                f"again; the daemon picks it up."
+            ),
+        )
+        if self._history.enqueue([message], now=self.clock()) and self._outbox_wake is not None:
+            self._outbox_wake.set()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _outbox_worker(self, history: History) -> None:
         """Deliver due alerts when a check found some, and every OUTBOX_INTERVAL for retries."""
         assert self._outbox_wake is not None
         while True:
@@ -165,7 +324,7 @@ class Daemon:
             self._outbox_wake.clear()
             closing = self._outbox_closing
             try:
-                report = await deliver_due(history, notifier, clock=self.clock)
+                report = await deliver_due(history, self._notifier, clock=self.clock)
             except Exception:
                 logger.exception("outbox delivery failed")
             else:
@@ -173,3 +332,28 @@ class Daemon:
                     self.on_delivery(report)
             if closing:
                 return
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self.systemd.watchdog()
+            await asyncio.sleep(interval)
+
+
+def backoff(interval_seconds: float, failures: int) -> timedelta | None:
+    """Given a product's interval and its failures in a row, return the wait before the next try.
+
+    One failure keeps the normal schedule; each further one doubles the wait, up to
+    MAX_BACKOFF (or the interval, when that is longer). A success resets the count.
+    """
+    if failures < 2:
+        return None
+    wait = timedelta(seconds=interval_seconds * 2 ** min(failures - 1, 16))
+    return min(wait, max(MAX_BACKOFF, timedelta(seconds=interval_seconds)))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)

@@ -153,6 +153,7 @@ def demo_config(base_url: str, database: Path, today: date) -> str:
 database = "{database.as_posix()}"
 timezone = "Asia/Shanghai"
 interval = "2s"
+host_delay = "0s"
 
 [notify]
 urls = ["console://"]

@@ -44,11 +44,18 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A page could not be fetched; ``reason`` is short and safe to log."""
+    """A page could not be fetched; ``reason`` is short and safe to log.
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    ``retryable`` marks failures worth another try soon (network errors, timeouts, 429,
+    5xx); ``retry_after`` is the wait the shop asked for, in seconds, when it said one.
+    """
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, retryable: bool = False
+    ) -> None:
         self.reason = reason
         self.retry_after = retry_after
+        self.retryable = retryable
         super().__init__(reason)
 
 

@@ -7,12 +7,20 @@ at the cap instead of being read into memory.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import email.utils
+import http.cookiejar
 import logging
+import random
 import re
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -58,24 +66,45 @@ class Page:
         return self.status in (404, 410)
 
 
+@dataclass(frozen=True, slots=True)
+class Politeness:
+    """How hard the fetcher may lean on shops; the defaults suit a daemon left running."""
+
+    concurrency: int = 8  # requests in flight at once, across all hosts
+    per_host: int = 1  # requests in flight at once to one host
+    host_delay: float = 2.0  # seconds between the start of two requests to one host
+    attempts: int = 3  # tries per fetch on connection errors, timeouts, 429 and 5xx
+    backoff: float = 2.0  # the first retry waits about this long (with jitter), then doubling
+    max_retry_after: float = 120.0  # a longer Retry-After gives up now; the schedule backs off
+
+
 class Fetcher:
-    """An httpx client for product pages; use as ``async with Fetcher() as fetcher``."""
+    """An httpx client for product pages; use as ``async with Fetcher() as fetcher``.
+
+    Every request waits for a global slot and a per-host slot, and for ``host_delay`` since
+    the last request to the same host. Connection errors, timeouts, 429 and 5xx are retried
+    with exponential backoff and jitter; a ``Retry-After`` header sets the wait instead.
+    """
 
     def __init__(
         self,
         *,
+        politeness: Politeness = Politeness(),
         max_bytes: int = MAX_BYTES,
         timeout: httpx.Timeout = TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.politeness = politeness
         self.max_bytes = max_bytes
-        self._client = httpx.AsyncClient(
-            headers=DEFAULT_HEADERS,
-            timeout=timeout,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            transport=transport,
-        )
+        self._timeout = timeout
+        self._transport = transport
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._slots = asyncio.Semaphore(politeness.concurrency)
+        self._hosts: dict[str, _Host] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -84,23 +113,85 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
-    async def fetch(self, url: str, *, headers: Mapping[str, str] | None = None) -> Page:
-        """Given a URL, return the Page. Raise FetchError on network errors, 5xx, 429, the cap."""
+    def _client(self, proxy: str | None) -> httpx.AsyncClient:
+        client = self._clients.get(proxy)
+        if client is None:
+            client = httpx.AsyncClient(
+                headers=DEFAULT_HEADERS,
+                timeout=self._timeout,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                transport=self._transport,
+                proxy=proxy,
+            )
+            self._clients[proxy] = client
+        return client
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        cookies_file: str | None = None,
+        proxy: str | None = None,
+    ) -> Page:
+        """Given a URL, return the Page. Raise FetchError once retries are used up."""
+        request_headers = dict(headers or {})
+        if cookies_file:
+            cookie = cookie_header(cookies_file, url)
+            if cookie:
+                request_headers["Cookie"] = cookie
+        policy = self.politeness
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                async with self._slot(urlsplit(url).hostname or ""):
+                    return await self._once(url, request_headers, proxy)
+            except FetchError as exc:
+                if not exc.retryable or attempt == policy.attempts:
+                    raise
+                delay = exc.retry_after
+                if delay is None:
+                    delay = policy.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                elif delay > policy.max_retry_after:
+                    raise
+                logger.debug("%s: %s; retry %d in %.1f s", url, exc.reason, attempt, delay)
+                await self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host(asyncio.Semaphore(self.politeness.per_host))
+        # The host's slot first: a request queued behind its host must not hold a global slot.
+        async with state.slots:
+            wait = state.last_start + self.politeness.host_delay - self._monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            async with self._slots:
+                state.last_start = self._monotonic()
+                yield
+
+    async def _once(self, url: str, headers: Mapping[str, str], proxy: str | None) -> Page:
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code in (429, 503) or response.status_code >= 500:
+            async with self._client(proxy).stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status == 429 or status >= 500:
                     raise FetchError(
-                        f"HTTP {response.status_code}",
+                        f"HTTP {status}",
                         retry_after=_retry_after(response.headers.get("Retry-After")),
+                        retryable=True,
                     )
-                if response.status_code >= 400 and response.status_code not in (404, 410):
-                    raise FetchError(f"HTTP {response.status_code}")
+                if status >= 400 and status not in (404, 410):
+                    raise FetchError(f"HTTP {status}")
                 body = await self._read_capped(response)
                 return Page(
                     url=str(response.url),
-                    status=response.status_code,
+                    status=status,
                     text=decode(body, response.headers.get("content-type", "")),
                     content_type=response.headers.get("content-type", ""),
                     size=len(body),
@@ -109,9 +200,11 @@ class Fetcher:
         except httpx.TooManyRedirects:
             raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
         except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out ({type(exc).__name__})") from None
+            raise FetchError(f"timed out ({type(exc).__name__})", retryable=True) from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"undecodable response: {exc}"[:200]) from None
         except httpx.HTTPError as exc:
-            raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None
+            raise FetchError(f"{type(exc).__name__}: {exc}"[:200], retryable=True) from None
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length")
@@ -125,6 +218,24 @@ class Fetcher:
                 raise FetchError(f"page is over the {self.max_bytes}-byte cap; stopped reading")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    last_start: float = float("-inf")
+
+
+def cookie_header(path: str, url: str) -> str | None:
+    """Return the Cookie header a Netscape cookies.txt file holds for ``url``, if any."""
+    jar = http.cookiejar.MozillaCookieJar(path)
+    try:
+        jar.load(ignore_discard=True, ignore_expires=False)
+    except (OSError, http.cookiejar.LoadError) as exc:
+        raise FetchError(f"cannot read the cookies file: {exc}") from None
+    request = urllib.request.Request(url)
+    jar.add_cookie_header(request)
+    return request.get_header("Cookie")
 
 
 def decode(body: bytes, content_type: str) -> str:
@@ -162,6 +273,16 @@ def _charset_from_meta(head: bytes) -> str | None:
 
 
 def _retry_after(value: str | None) -> float | None:
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
+    """Read a Retry-After header: delay-seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)

@@ -362,6 +362,11 @@ class History:
         )
         return int(cursor.rowcount)
 
+    def enqueue(self, messages: Sequence[Message], *, now: datetime) -> int:
+        """Put messages that come from no observation (e.g. a refused config) in the outbox."""
+        with self._transaction():
+            return sum(self._enqueue(m, now=stamp(now)) for m in messages)
+
     def last_alerted(self, order_id: str, currency: str) -> Money | None:
         """Return the lowest price a claim alert (sent or pending) has named for an order."""
         kinds = sorted(k.value for k in CLAIM_KINDS)

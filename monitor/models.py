@@ -159,6 +159,7 @@ class AlertKind(StrEnum):
     DROP = "drop"
     FURTHER_DROP = "further_drop"
     NEEDS_REVIEW = "needs_review"
+    CONFIG_REJECTED = "config_rejected"
 
 
 # Kinds that tell the user to claim: the lowest price among them is the "last alerted" one.

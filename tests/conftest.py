@@ -136,7 +136,12 @@ def write_config(
     extra: str = "",
 ) -> Path:
     """Write a config.toml with a [monitor] section, [notify] urls and [[orders]]."""
-    monitor = {"database": str(path.parent / "state.db"), "interval": "1s", **(monitor or {})}
+    monitor = {
+        "database": str(path.parent / "state.db"),
+        "interval": "1s",
+        "host_delay": "0s",
+        **(monitor or {}),
+    }
     lines = ["[monitor]", *(f"{k} = {toml_value(v)}" for k, v in monitor.items()), ""]
     lines += ["[notify]", f"urls = {toml_value(urls)}", ""]
     lines += [extra, ""]

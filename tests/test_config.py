@@ -252,3 +252,25 @@ def test_config_check_command_accepts_the_example(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "OK, 3 orders" in done.stdout
     assert "AAExampleBotToken" not in done.stdout + done.stderr  # secrets stay masked
+
+
+def test_notification_secrets_can_come_from_the_environment(tmp_path: Path) -> None:
+    text = '[notify]\nurls = ["tgram://${TG_TOKEN}/987654321"]\n'
+    config = parse_config(text, path=tmp_path / "c.toml", env={"TG_TOKEN": "123456789:AAESecret"})
+    assert config.notify[0].url == "tgram://123456789:AAESecret/987654321"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path=tmp_path / "c.toml", env={})
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("notify.urls[0].url: ${TG_TOKEN} is not set in the environment")
+
+
+def test_a_world_readable_config_with_secrets_gets_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[notify]\nurls = ["tgram://123456789:AAESecret/987654321"]\n')
+    path.chmod(0o644)
+    assert any("readable by other users" in w for w in load_config(path).warnings)
+    path.chmod(0o600)
+    assert not any("readable by other users" in w for w in load_config(path).warnings)
+    path.write_text('[notify]\nurls = ["tgram://${TG}/987654321"]\n')  # no secret in the file
+    path.chmod(0o644)
+    assert not any("readable" in w for w in load_config(path, env={"TG": "1:A"}).warnings)

@@ -2,56 +2,136 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
+from monitor.demo import DemoProduct, product_page
 from tests.conftest import TEST_SHOPS, Receiver, Shop, write_config
 
 TODAY = datetime.now(UTC).date()
 
 
-@pytest.fixture
-def daemon_config(tmp_path: Path, shop: Shop, receiver: Receiver) -> Path:
-    url = shop.add("/phone", "4599.00")
-    order = {
-        "id": "5231120712345678",
+def phone(url: str, order_id: str = "5231120712345678", paid: str = "4999.00") -> dict[str, object]:
+    return {
+        "id": order_id,
         "shop": "testmall",
         "url": url,
         "title": "Xiaomi 14 Pro",
-        "paid": "4999.00",
+        "paid": paid,
         "ordered": TODAY - timedelta(days=1),
     }
-    return write_config(
-        tmp_path / "config.toml", orders=[order], urls=[receiver.url], extra=TEST_SHOPS
-    )
+
+
+class NotifySocket:
+    """A real unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="pm-notify-")  # unix socket paths must be short
+        self.path = str(Path(self._dir) / "notify")
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.path)
+        self.messages: list[dict[str, str]] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                data = self._socket.recv(4096)
+            except OSError:
+                return
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+            with self._changed:
+                self.messages.append(fields)
+                self._changed.notify_all()
+
+    def wait_for(self, key: str, value: str = "1", *, after: int = 0, timeout: float = 20) -> int:
+        """Block until a datagram at index >= ``after`` has key=value; return its index."""
+
+        def found() -> int | None:
+            for index, message in enumerate(self.messages[after:], start=after):
+                if message.get(key) == value:
+                    return index
+            return None
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout):
+                pytest.fail(f"no {key}={value} datagram; got {self.messages}")
+            index = found()
+            assert index is not None
+            return index
+
+    def close(self) -> None:
+        self._socket.close()
+        Path(self.path).unlink(missing_ok=True)
+        Path(self._dir).rmdir()
+
+
+class Daemon:
+    """The real `price-monitor run` process, with its log kept in a file."""
+
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        self.log_path = log
+        self._log = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-c", str(config), "run"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
 
 
 @pytest.fixture
-def daemon(daemon_config: Path, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    log = (tmp_path / "daemon.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "-c", str(daemon_config), "run"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    log.close()
+def run_daemon(tmp_path: Path) -> Iterator[type[Daemon]]:
+    started: list[Daemon] = []
+
+    def start(config: Path, env: dict[str, str] | None = None) -> Daemon:
+        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log", env)
+        started.append(daemon)
+        return daemon
+
+    yield start  # type: ignore[misc]
+    for daemon in started:
+        daemon.close()
 
 
-def test_the_daemon_alerts_drops_as_they_happen_and_stops_cleanly_on_sigterm(
-    daemon: subprocess.Popen[str], shop: Shop, receiver: Receiver, tmp_path: Path
+def test_drops_arrive_as_they_happen_and_sigterm_stops_cleanly(
+    run_daemon, shop: Shop, receiver: Receiver, tmp_path: Path
 ) -> None:
+    url = shop.add("/phone", "4599.00")
+    config = write_config(
+        tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url], extra=TEST_SHOPS
+    )
+    daemon = run_daemon(config)
     (first,) = receiver.wait_for(1)
     assert "¥400.00" in first["title"]
 
@@ -59,15 +139,77 @@ def test_the_daemon_alerts_drops_as_they_happen_and_stops_cleanly_on_sigterm(
     second = receiver.wait_for(2)[1]
     assert "又降价了" in second["title"] and "¥200.00" in second["title"]
 
-    daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=15) == 0
-    log = (tmp_path / "daemon.log").read_text()
-    assert "watching 1 orders on 1 products" in log and "stopped" in log
+    assert daemon.stop() == 0
+    assert "watching 1 order" in daemon.log and "stopped" in daemon.log
     with sqlite3.connect(tmp_path / "state.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         sent = conn.execute("SELECT count(*) FROM alerts WHERE status = 'sent'").fetchone()[0]
     assert sent == 2
-    assert receiver.requests == 2
+    assert receiver.requests == 2  # nothing sent twice, not even at shutdown
+
+
+def test_edits_are_picked_up_and_a_broken_edit_is_refused(
+    run_daemon, shop: Shop, receiver: Receiver, tmp_path: Path
+) -> None:
+    phone_url = shop.add("/phone", "4999.00")
+    tablet_url = shop.add("/tablet", "2599.00", title="Xiaomi Pad")
+    path = tmp_path / "config.toml"
+    write_config(path, orders=[phone(phone_url)], urls=[receiver.url], extra=TEST_SHOPS)
+    daemon = run_daemon(path)
+
+    # An order added to the file is checked without a restart.
+    write_config(
+        path,
+        orders=[phone(phone_url), phone(tablet_url, "TABLET-1", "2999.00")],
+        urls=[receiver.url],
+        extra=TEST_SHOPS,
+    )
+    (added,) = receiver.wait_for(1)
+    assert "TABLET-1" in added["title"] and "¥400.00" in added["title"]
+
+    # A broken edit is refused with one alert; the orders already watched keep being checked.
+    broken = path.read_text().replace('paid = "2999.00"', 'paid = "2,999"')
+    path.write_text(broken)
+    refused = receiver.wait_for(2)[1]
+    assert "was refused" in refused["title"]
+    assert "orders[1].paid: expected a number like 4999.00" in refused["message"]
+    shop.set_price("/phone", "4799.00")
+    drop = receiver.wait_for(3)[2]
+    assert "5231120712345678" in drop["title"] and "¥200.00" in drop["title"]
+    assert "config reload (the file changed) refused" in daemon.log
+    assert daemon.stop() == 0
+    assert receiver.requests == 3  # the refusal was alerted once, not once per poll
+
+
+def test_sd_notify_ready_status_watchdog_reload_and_stopping(
+    run_daemon, shop: Shop, receiver: Receiver, tmp_path: Path
+) -> None:
+    url = shop.add("/phone", "4999.00")
+    config = write_config(
+        tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url], extra=TEST_SHOPS
+    )
+    notify = NotifySocket()
+    try:
+        daemon = run_daemon(
+            config,
+            {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": ""},
+        )
+        ready = notify.wait_for("READY")
+        assert notify.messages[ready]["STATUS"].startswith("watching 1 order, next check ")
+        notify.wait_for("WATCHDOG", after=ready)
+        watchdog = notify.wait_for("WATCHDOG", after=notify.wait_for("WATCHDOG", after=ready) + 1)
+        assert watchdog > ready  # pinged again, at half the 1 s watchdog interval
+
+        daemon.process.send_signal(signal.SIGHUP)
+        reloading = notify.wait_for("RELOADING", after=ready + 1)
+        assert int(notify.messages[reloading]["MONOTONIC_USEC"]) > 0
+        notify.wait_for("READY", after=reloading)
+        assert "config reloaded (SIGHUP)" in daemon.log
+
+        assert daemon.stop() == 0
+        notify.wait_for("STOPPING", after=reloading)
+    finally:
+        notify.close()
 
 
 def test_run_refuses_a_broken_config_with_exit_2(tmp_path: Path) -> None:
@@ -82,3 +224,43 @@ def test_run_refuses_a_broken_config_with_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert 'monitor.interval: expected a duration like "2h"' in done.stderr
+
+
+def test_a_shop_answering_500_then_429_then_200_is_retried_politely(
+    httpserver: HTTPServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    page = product_page(
+        DemoProduct("/phone", "Phone", __import__("decimal").Decimal("4599.00"), "CNY", "S", ())
+    )
+    answers = [
+        Response("busy", status=500),
+        Response("slow down", status=429, headers={"Retry-After": "1"}),
+    ]
+    seen: list[float] = []
+
+    def handle(request: Request) -> Response:
+        seen.append(time.monotonic())
+        return (
+            answers.pop(0) if answers else Response(page, content_type="text/html; charset=utf-8")
+        )
+
+    httpserver.expect_request("/phone").respond_with_handler(handle)
+    config = write_config(
+        tmp_path / "config.toml",
+        orders=[phone(httpserver.url_for("/phone"))],
+        urls=[receiver.url],
+        extra=TEST_SHOPS,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(config), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "¥4,599.00 (json-ld), 1 new alert" in done.stdout
+    assert len(seen) == 3
+    assert seen[1] - seen[0] >= 0.9  # backed off after the 500 (about 2 s, with jitter)
+    assert seen[2] - seen[1] >= 0.95  # waited out the Retry-After of 1 s
+    assert len(receiver.wait_for(1)) == 1

@@ -147,3 +147,14 @@ def test_no_alert_without_a_price_or_in_another_currency_or_out_of_stock() -> No
     assert evaluate(ORDER, JD, seen("10.00", "USD"), OrderState(), NOW) == []
     out = seen("3999.00", availability=Availability.OUT_OF_STOCK)
     assert evaluate(ORDER, JD, out, OrderState(), NOW) == []
+
+
+def test_failing_products_back_off_doubling_and_a_success_resets() -> None:
+    from monitor.daemon import MAX_BACKOFF, backoff
+
+    hour = 3600.0
+    assert backoff(hour, 0) is None and backoff(hour, 1) is None
+    assert backoff(hour, 2) == timedelta(hours=2)
+    assert backoff(hour, 3) == timedelta(hours=4)
+    assert backoff(hour, 30) == MAX_BACKOFF
+    assert backoff(24 * hour, 5) == timedelta(hours=24)  # never shorter than the interval

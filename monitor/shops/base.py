@@ -66,6 +66,8 @@ class Shop:
     regex: str | None = None
     window_label: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    cookies_file: str | None = None
+    proxy: str | None = None
     policy_url: str | None = None
     policy_uncertain: bool = True
 
