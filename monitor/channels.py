@@ -8,11 +8,13 @@ passwords, so they are only ever shown the way ``Apprise.urls(privacy=True)`` sh
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
 import apprise
@@ -87,38 +89,88 @@ def _apprise_silenced() -> Iterator[None]:
         apprise_logger.setLevel(level)
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One notification target: a stable key (never the URL: it holds secrets) and a name."""
+
+    key: str
+    name: str
+    tags: tuple[str, ...]
+    markdown: bool  # renders Markdown (Telegram, Discord, …): gets the Markdown body
+    email: bool  # gets attachments and a plain-text body
+
+
+# Services whose messages render Markdown; everything else gets plain text.
+MARKDOWN_SCHEMES = frozenset({"tgram", "discord", "matrix", "matrixs", "slack", "mmost", "mmosts"})
+EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+
+
 class Notifier:
-    """Sends messages to the configured Apprise URLs; never raises on a failed send."""
+    """Sends messages to the configured Apprise URLs, one target at a time; never raises."""
 
     def __init__(self, targets: Sequence[Target]) -> None:
-        self._apprise = apprise.Apprise()
+        self._targets: list[tuple[Recipient, apprise.Apprise]] = []
         for target in targets:
-            self._apprise.add(target.url, tag=list(target.tags) or None)
+            one = apprise.Apprise()
+            with _apprise_silenced():
+                if not one.add(target.url):
+                    continue
+            scheme = target.url.split("://", 1)[0].lower()
+            name = one.urls(privacy=True)[0].split("?", 1)[0]
+            key = hashlib.sha256(target.url.encode()).hexdigest()[:16]
+            recipient = Recipient(
+                key=key,
+                name=name,
+                tags=tuple(target.tags),
+                markdown=scheme in MARKDOWN_SCHEMES,
+                email=scheme in EMAIL_SCHEMES,
+            )
+            self._targets.append((recipient, one))
 
     def __len__(self) -> int:
-        return len(self._apprise)
+        return len(self._targets)
 
     def describe(self) -> list[str]:
         """Return the targets with their secrets masked, for logs and ``status``."""
-        urls: list[str] = self._apprise.urls(privacy=True)
-        return [u.split("?", 1)[0] for u in urls]
+        return [recipient.name for recipient, _ in self._targets]
 
-    async def send(self, title: str, body: str, *, tags: Sequence[str] = ()) -> SendResult:
-        """Given a title and body, deliver them to every target (or those with ``tags``)."""
-        if not len(self._apprise):
-            return SendResult(False, "no notification URL configured ([notify] urls)")
-        tag: Any = list(tags) if tags else apprise.common.MATCH_ALL_TAG
+    def recipients(self, tags: Sequence[str] = ()) -> list[Recipient]:
+        """Return the targets for an alert: all of them, or those carrying one of ``tags``."""
+        return [r for r, _ in self._targets if not tags or set(tags) & set(r.tags)]
+
+    def no_recipient_reason(self, tags: Sequence[str]) -> str:
+        if not self._targets:
+            return "no notification URL configured ([notify] urls)"
+        return f"no notification URL carries the tags {', '.join(tags)}"
+
+    async def send(
+        self,
+        recipient: Recipient,
+        title: str,
+        body: str,
+        *,
+        markdown: str | None = None,
+        attachments: Sequence[str] = (),
+    ) -> SendResult:
+        """Deliver one message to one target: Markdown where it renders, else plain text."""
+        one = next((a for r, a in self._targets if r.key == recipient.key), None)
+        if one is None:
+            return SendResult(False, "the target is no longer configured")
+        use_markdown = recipient.markdown and markdown is not None
+        text = markdown if use_markdown and markdown is not None else body
+        attach = [a for a in attachments if Path(a).is_file()] if recipient.email else []
         try:
-            result = await self._apprise.async_notify(
-                body=body, title=title, tag=tag, body_format=apprise.NotifyFormat.TEXT
+            result = await one.async_notify(
+                body=text,
+                title=title,
+                body_format=apprise.NotifyFormat.MARKDOWN
+                if use_markdown
+                else apprise.NotifyFormat.TEXT,
+                attach=attach or None,
             )
         except Exception as exc:  # a plugin bug must not take the daemon down
             logger.warning("notification raised %s", type(exc).__name__)
             return SendResult(False, f"notifier raised {type(exc).__name__}")
-        status = result.status
-        if status == apprise.AppriseResultStatus.SUCCESS:
+        if result.status == apprise.AppriseResultStatus.SUCCESS:
             return SendResult(True)
-        if status == apprise.AppriseResultStatus.NOMATCH:
-            return SendResult(False, f"no notification URL carries the tags {', '.join(tags)}")
-        failed = [r.name for r in result if r.status != apprise.AppriseResultStatus.SUCCESS]
-        return SendResult(False, f"{status.name.lower()}: {', '.join(failed) or 'no service'}")
+        return SendResult(False, result.status.name.lower())

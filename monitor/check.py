@@ -7,20 +7,31 @@ exactly the same code for everything that matters.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import hashlib
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from monitor import rules
 from monitor.config import Config, Order
 from monitor.errors import FetchError
 from monitor.extract import Request, api_url, extract
 from monitor.fetch import Fetcher, Politeness
-from monitor.history import History
-from monitor.models import Extraction, Message, Observation, Status
-from monitor.notify import compose, format_money
+from monitor.history import History, ProductState
+from monitor.models import Alert, Extraction, Message, Observation, ReviewAlert, Status
+from monitor.notify import (
+    PACKAGED,
+    Evidence,
+    compose,
+    compose_failure,
+    compose_window,
+    format_money,
+)
 from monitor.shops import Shop
+from monitor.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +118,11 @@ def fetch_target(product: Product) -> tuple[str, dict[str, str]]:
 
 def politeness(config: Config) -> Politeness:
     """Return the fetch politeness the config asks for."""
-    return Politeness(concurrency=config.concurrency, host_delay=config.host_delay.total_seconds())
+    return Politeness(
+        concurrency=config.concurrency,
+        host_delay=config.host_delay.total_seconds(),
+        attempts=config.retries + 1,
+    )
 
 
 async def observe(
@@ -144,7 +159,30 @@ async def observe(
             extraction = Extraction(
                 Status.UNKNOWN, reason=f"extraction failed: {type(exc).__name__}"
             )
-    return Observation(product.url, page.fetched_at, extraction)
+    return Observation(product.url, page.fetched_at, extraction, body=page.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How a check treats what it finds (from the config's [monitor] and [notify])."""
+
+    confirm: timedelta = timedelta(0)  # re-read a new drop after this long; 0 = alert at once
+    failing_after: int = 5  # unknowns in a row before "checks failing"
+    templates: TemplateStore = PACKAGED
+    evidence_dir: Path | None = None  # where pages with a drop are kept; None = not kept
+    remind_before: timedelta = timedelta(hours=24)
+    remind_always: bool = False
+
+    @classmethod
+    def from_config(cls, config: Config) -> Settings:
+        return cls(
+            confirm=config.confirm,
+            failing_after=config.failing_after,
+            templates=TemplateStore(config.templates),
+            evidence_dir=config.database.parent / "evidence",
+            remind_before=config.remind_before,
+            remind_always=config.remind_always,
+        )
 
 
 async def check_product(
@@ -153,22 +191,153 @@ async def check_product(
     fetcher: Fetcher,
     history: History,
     clock: Callable[[], datetime],
+    settings: Settings = Settings(),
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> CheckResult:
-    """Check one product: observe it, work out the alerts owed, and record both at once."""
+    """Check one product: observe it, work out the alerts owed, and record both at once.
+
+    A claim alert (a new drop) waits for a second read ``settings.confirm`` later, and is
+    only sent if that read shows the same price: a flapping price alerts nobody.
+    """
+    before = history.product_state(product.id)
     observation = await observe(product, fetcher, clock=clock)
+    owed = _owed(product, observation, history, clock())
+    if settings.confirm > timedelta(0) and any(isinstance(a, Alert) for _, a in owed):
+        first = observation
+        early = _failure_messages(product, before, first, settings)
+        early += [
+            _compose(a, o, product, settings, clock()) for o, a in owed if not isinstance(a, Alert)
+        ]
+        history.record(product.id, first, early)
+        logger.info(
+            "%s: %s is new; confirming in %s", product.label, _price_text(first), settings.confirm
+        )
+        await sleep(settings.confirm.total_seconds())
+        before = history.product_state(product.id)
+        observation = await observe(product, fetcher, clock=clock)
+        owed = _owed(product, observation, history, clock())
+        if observation.price != first.price:
+            logger.info(
+                "%s: not confirmed (%s, then %s): no alert",
+                product.label,
+                _price_text(first),
+                _price_text(observation),
+            )
+            owed = [(o, a) for o, a in owed if not isinstance(a, Alert)]
     now = clock()
-    messages: list[Message] = []
-    for order in product.orders:
-        state = rules.OrderState(last_alerted=history.last_alerted(order.id, order.currency))
-        for alert in rules.evaluate(order, product.shop, observation, state, now):
-            messages.append(compose(alert, order, product.shop, now=now))
+    evidence = (
+        _keep_evidence(product, observation, settings)
+        if any(isinstance(a, Alert) for _, a in owed)
+        else None
+    )
+    messages = _failure_messages(product, before, observation, settings)
+    messages += [_compose(a, o, product, settings, now, evidence) for o, a in owed]
     new_alerts = history.record(product.id, observation, messages)
     if observation.status is Status.PRICE:
-        price = format_money(observation.price) if observation.price else "?"
-        logger.info("%s: %s (%s)", product.label, price, observation.extraction.strategy)
+        logger.info(
+            "%s: %s (%s)", product.label, _price_text(observation), observation.extraction.strategy
+        )
     else:
         logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
     return CheckResult(product, observation, new_alerts)
+
+
+def order_state(history: History, order: Order) -> rules.OrderState:
+    """Return what the database knows of an order's alerts and claim, for the rules."""
+    record = history.latest_claim(order.id)
+    claim = rules.Claim(record.state, record.price, record.amount, record.at) if record else None
+    return rules.OrderState(
+        last_alerted=history.last_alerted(order.id, order.currency), claim=claim
+    )
+
+
+def _owed(
+    product: Product, observation: Observation, history: History, now: datetime
+) -> list[tuple[Order, Alert | ReviewAlert]]:
+    return [
+        (order, alert)
+        for order in product.orders
+        for alert in rules.evaluate(
+            order, product.shop, observation, order_state(history, order), now
+        )
+    ]
+
+
+def _compose(
+    alert: Alert | ReviewAlert,
+    order: Order,
+    product: Product,
+    settings: Settings,
+    now: datetime,
+    evidence: Evidence | None = None,
+) -> Message:
+    return compose(
+        alert, order, product.shop, now=now, templates=settings.templates, evidence=evidence
+    )
+
+
+def _failure_messages(
+    product: Product, before: ProductState, observation: Observation, settings: Settings
+) -> list[Message]:
+    alerts = rules.failure_alerts(
+        product_id=product.id,
+        order_ids=tuple(o.id for o in product.orders),
+        url=product.url,
+        failures_before=before.failures,
+        failing_since=before.failing_since,
+        observation=observation,
+        threshold=settings.failing_after,
+    )
+    tags = tuple(sorted({t for o in product.orders for t in o.tags}))
+    return [
+        compose_failure(a, shop=product.shop, tags=tags, templates=settings.templates)
+        for a in alerts
+    ]
+
+
+def _keep_evidence(
+    product: Product, observation: Observation, settings: Settings
+) -> Evidence | None:
+    """Save the page a drop was seen on, gzipped, named by product, time and hash."""
+    if settings.evidence_dir is None or observation.body is None:
+        return None
+    digest = hashlib.sha256(observation.body).hexdigest()
+    when = observation.seen_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = settings.evidence_dir / f"product-{product.id}-{when}-{digest[:12]}.html.gz"
+    try:
+        settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            with gzip.open(path, "wb") as out:
+                out.write(observation.body)
+    except OSError as exc:
+        logger.warning("%s: could not keep the page as evidence: %s", product.label, exc)
+        return None
+    return Evidence(str(path), digest)
+
+
+def _price_text(observation: Observation) -> str:
+    price = observation.price
+    return format_money(price) if price is not None else observation.status.value
+
+
+def remind(config: Config, history: History, *, now: datetime, settings: Settings) -> int:
+    """Enqueue the window alerts owed now (closing soon, or just closed); return how many."""
+    messages = []
+    for order in config.orders:
+        shop = config.shops[order.shop]
+        state = order_state(history, order)
+        for alert in rules.reminders(
+            order,
+            shop,
+            state,
+            now,
+            remind_before=settings.remind_before,
+            always=settings.remind_always,
+        ):
+            messages.append(
+                compose_window(alert, order, shop, now=now, templates=settings.templates)
+            )
+    return history.enqueue(messages, now=now) if messages else 0
 
 
 async def check_all(
@@ -177,6 +346,7 @@ async def check_all(
     fetcher: Fetcher,
     history: History,
     clock: Callable[[], datetime],
+    settings: Settings = Settings(),
     concurrency: int = CONCURRENCY,
 ) -> list[CheckResult]:
     """Check every product, a few at a time; one failing shop never stops the others."""
@@ -185,7 +355,9 @@ async def check_all(
     async def one(product: Product) -> CheckResult | None:
         async with limit:
             try:
-                return await check_product(product, fetcher=fetcher, history=history, clock=clock)
+                return await check_product(
+                    product, fetcher=fetcher, history=history, clock=clock, settings=settings
+                )
             except Exception:
                 logger.exception("%s: check failed", product.label)
                 return None

@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +23,21 @@ import click
 
 from monitor import __version__, rules
 from monitor.channels import Notifier
-from monitor.check import check_all, politeness, watched_products
-from monitor.config import Config, default_config_path, load_config
+from monitor.check import Settings, check_all, order_state, politeness, remind, watched_products
+from monitor.config import Config, Order, default_config_path, load_config
 from monitor.daemon import Daemon, utcnow
 from monitor.demo import run_demo
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract import Request
 from monitor.fetch import Fetcher
 from monitor.history import History
-from monitor.models import Status
-from monitor.notify import deliver_due, format_money
+from monitor.models import Money, Status
+from monitor.notify import deliver_due, format_money, notify_test_message, quiet_hours
 from monitor.probe import ProbeResult, pick_shop
 from monitor.probe import probe as run_probe
+from monitor.savings import owed, totals
 from monitor.shops import BUILTIN, Shop
-from monitor.status import render_table, status_rows
+from monitor.status import render_rows, render_table, status_rows
 
 logger = logging.getLogger("monitor")
 
@@ -170,8 +172,11 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
         products = watched_products(config, history, now=utcnow(), only=only)
         if not products:
             click.echo("Nothing to check: no order has an open price-protection window.")
+        settings = Settings.from_config(config)
         async with Fetcher(politeness=politeness(config)) as fetcher:
-            results = await check_all(products, fetcher=fetcher, history=history, clock=utcnow)
+            results = await check_all(
+                products, fetcher=fetcher, history=history, clock=utcnow, settings=settings
+            )
         for result in results:
             observation = result.observation
             if observation.status is Status.PRICE and observation.price is not None:
@@ -184,9 +189,17 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
                 else ""
             )
             click.echo(f"{result.product.label}: {line}{new}")
-        report = await deliver_due(history, Notifier(config.notify), clock=utcnow)
-        if report.sent or report.failed:
-            click.echo(f"alerts: {report.sent} sent, {report.failed} failed (will be retried)")
+        reminded = remind(config, history, now=utcnow(), settings=settings)
+        if reminded:
+            click.echo(f"{reminded} window reminder{'s' * (reminded != 1)}")
+        report = await deliver_due(
+            history, Notifier(config.notify), clock=utcnow, quiet=quiet_hours(config)
+        )
+        if report.sent or report.failed or report.held:
+            held = f", {report.held} held for the end of quiet hours" if report.held else ""
+            click.echo(
+                f"alerts: {report.sent} sent, {report.failed} failed (will be retried){held}"
+            )
     finally:
         history.close()
 
@@ -209,6 +222,234 @@ def status(ctx: click.Context) -> None:
     click.echo(render_table(rows, tz=config.timezone, now=now))
     if pending:
         click.echo(f"\n{pending} alert{'s' * (pending != 1)} waiting to be sent.")
+
+
+@cli.command()
+@click.option("--retry", is_flag=True, help="Send every pending or given-up alert now.")
+@click.option(
+    "--status",
+    "only",
+    type=click.Choice(["pending", "sent", "failed"]),
+    help="List only alerts with this status.",
+)
+@click.option("-n", "--limit", default=30, show_default=True, help="How many alerts to list.")
+@click.pass_context
+def alerts(ctx: click.Context, retry: bool, only: str | None, limit: int) -> None:
+    """List the alerts in the outbox: pending, sent or failed, with attempts and last error.
+
+    With --retry, first send every alert that has not gone out (pending or given up),
+    whatever its retry time, and report what happened.
+    """
+    config = _load(ctx)
+    history = History.open(config.database)
+    try:
+        if retry:
+            report = asyncio.run(
+                deliver_due(history, Notifier(config.notify), clock=utcnow, retry_now=True)
+            )
+            click.echo(f"retried: {report.sent} sent, {report.failed} failed")
+        entries = history.alerts(status=only)[:limit]
+    finally:
+        history.close()
+    if not entries:
+        click.echo("No alerts" + (f" with status {only}." if only else " yet."))
+        return
+    tz = config.timezone
+    rows: list[tuple[str, ...]] = [
+        ("id", "created", "status", "tries", "kind", "order", "title / last error")
+    ]
+    for e in entries:
+        detail = (
+            e.title if e.status == "sent" or not e.last_error else f"{e.title} — {e.last_error}"
+        )
+        rows.append(
+            (
+                str(e.id),
+                f"{e.created_at.astimezone(tz):%m-%d %H:%M}",
+                e.status,
+                str(e.attempts),
+                e.kind,
+                e.order_id or "-",
+                detail,
+            )
+        )
+    click.echo(render_rows(rows))
+
+
+@cli.command(name="notify-test")
+@click.pass_context
+def notify_test(ctx: click.Context) -> None:
+    """Send a test message to every notification URL and report each result.
+
+    Exits 1 if any target failed, so it can guard a deployment.
+    """
+    config = _load(ctx)
+    notifier = Notifier(config.notify)
+    if not len(notifier):
+        raise MonitorError("no notification URL configured ([notify] urls)")
+    title, body = notify_test_message()
+
+    async def send_all() -> list[tuple[str, bool, str]]:
+        out = []
+        for recipient in notifier.recipients():
+            result = await notifier.send(recipient, title, body, markdown=body)
+            out.append((recipient.name, result.ok, result.error))
+        return out
+
+    failures = 0
+    for name, ok, error in asyncio.run(send_all()):
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else f'  ({error})'}")
+        failures += not ok
+    if failures:
+        ctx.exit(1)
+
+
+class _Amount(click.ParamType[Decimal]):
+    name = "AMOUNT"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Decimal:
+        text = str(value).strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text) and Decimal(text) > 0:
+            return Decimal(text)
+        self.fail(f"expected an amount like 400.00 (no sign or commas), got {value!r}", param, ctx)
+
+
+AMOUNT = _Amount()
+
+
+def _claim_target(ctx: click.Context, order_id: str) -> tuple[Config, Order]:
+    config = _load(ctx)
+    order = config.order(order_id)
+    if order is None:
+        known = ", ".join(o.id for o in config.orders) or "none"
+        raise click.UsageError(f"unknown order {order_id}; orders in the config: {known}")
+    return config, order
+
+
+@cli.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option(
+    "--amount", type=AMOUNT, help="What you asked for in total (default: what the alert said)."
+)
+@click.option(
+    "--price",
+    type=AMOUNT,
+    help="The unit price your claim is based on (default: the last alerted).",
+)
+@click.option("--note", help="Anything to remember, e.g. the ticket number.")
+@click.pass_context
+def claim(
+    ctx: click.Context,
+    order_id: str,
+    amount: Decimal | None,
+    price: Decimal | None,
+    note: str | None,
+) -> None:
+    """Record that you asked the shop for the difference on ORDER.
+
+    After a claim only a price below the claimed one alerts again ("you can claim ¥X more").
+    """
+    config, order = _claim_target(ctx, order_id)
+    history = History.open(config.database)
+    try:
+        state = order_state(history, order)
+        unit = Money(price, order.currency) if price else state.baseline
+        if amount is None and unit is None:
+            raise click.UsageError(
+                f"no drop has been alerted for {order_id}: give --amount (and --price) to record a claim"
+            )
+        total = Money(amount, order.currency) if amount else owed(order, unit) if unit else None
+        history.add_claim(order.id, "claimed", at=utcnow(), price=unit, amount=total, note=note)
+    finally:
+        history.close()
+    based = f" at {format_money(unit)} each" if unit else ""
+    click.echo(
+        f"{order.id}: claimed {format_money(total) if total else '?'}{based}. "
+        f"When the shop answers: price-monitor refunded {order.id} --amount X, or rejected."
+    )
+
+
+@cli.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option("--amount", type=AMOUNT, required=True, help="What the shop refunded in total.")
+@click.option("--note", help="Anything to remember.")
+@click.pass_context
+def refunded(ctx: click.Context, order_id: str, amount: Decimal, note: str | None) -> None:
+    """Record that the shop refunded AMOUNT on ORDER (counted in `savings`)."""
+    config, order = _claim_target(ctx, order_id)
+    history = History.open(config.database)
+    try:
+        latest = history.latest_claim(order.id)
+        price = latest.price if latest else order_state(history, order).baseline
+        history.add_claim(
+            order.id,
+            "refunded",
+            at=utcnow(),
+            price=price,
+            amount=Money(amount, order.currency),
+            note=note,
+        )
+    finally:
+        history.close()
+    click.echo(f"{order.id}: refunded {format_money(Money(amount, order.currency))}.")
+
+
+@cli.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option("--reason", help="What the shop said, e.g. 'flash-sale price is excluded'.")
+@click.pass_context
+def rejected(ctx: click.Context, order_id: str, reason: str | None) -> None:
+    """Record that the shop turned down the claim on ORDER."""
+    config, order = _claim_target(ctx, order_id)
+    history = History.open(config.database)
+    try:
+        latest = history.latest_claim(order.id)
+        history.add_claim(
+            order.id,
+            "rejected",
+            at=utcnow(),
+            price=latest.price if latest else None,
+            amount=latest.amount if latest else None,
+            note=reason,
+        )
+    finally:
+        history.close()
+    click.echo(f"{order.id}: claim rejected{f' ({reason})' if reason else ''}.")
+
+
+@cli.command()
+@click.pass_context
+def savings(ctx: click.Context) -> None:
+    """Show what price protection brought in, per currency: refunded, pending, to claim, missed."""
+    config = _load(ctx)
+    history = History.open(config.database)
+    try:
+        history.sync_orders(config.orders, now=utcnow())
+        states = {o.id: order_state(history, o) for o in config.orders}
+    finally:
+        history.close()
+    result = totals(config.orders, config.shops, states, now=utcnow())
+    if not result.currencies():
+        click.echo("Nothing yet: no drop has been alerted or claimed.")
+        return
+    rows: list[tuple[str, ...]] = [
+        ("currency", "refunded", "pending", "to claim", "missed", "rejected")
+    ]
+    for currency in result.currencies():
+        cells = [
+            format_money(Money(part[currency], currency)) if currency in part else "-"
+            for part in (
+                result.refunded,
+                result.pending,
+                result.to_claim,
+                result.missed,
+                result.rejected,
+            )
+        ]
+        rows.append((currency, *cells))
+    click.echo(render_rows(rows))
 
 
 @cli.group(name="config")

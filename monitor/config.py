@@ -17,7 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -41,12 +41,15 @@ from monitor.extract import split_attribute
 from monitor.models import Threshold
 from monitor.shops import BUILTIN, Shop
 from monitor.shops.base import ApiSpec, ScriptJson
+from monitor.templates import check_folder
 
 APP_NAME = "price-monitor"
 DEFAULT_INTERVAL = timedelta(hours=2)
 DEFAULT_THRESHOLD = Threshold(amount=Decimal(1))
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_HOST_DELAY = timedelta(seconds=2)
+DEFAULT_CONFIRM = timedelta(minutes=2)
+DEFAULT_REMIND_BEFORE = timedelta(hours=24)
 
 Payment = Literal["card", "alipay", "wechat", "installments", "other"]
 
@@ -144,6 +147,24 @@ def _pause(value: object) -> timedelta:
     if isinstance(value, str) and value.strip() in ("0", "0s"):
         return timedelta(0)
     return parse_duration(value)
+
+
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _quiet_span(value: object) -> tuple[time, time]:
+    """Read a daily span such as ``"22:00-07:30"`` (it may run past midnight)."""
+    match = _SPAN.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise PydanticCustomError(
+            "quiet_hours", 'expected a span like "22:00-07:30", got {got}', {"got": _got(value)}
+        )
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if (h1, m1) == (h2, m2):
+        raise PydanticCustomError(
+            "quiet_hours", "the span is empty: start and end are the same", {}
+        )
+    return time(h1, m1), time(h2, m2)
 
 
 def _threshold(value: object) -> Threshold:
@@ -295,6 +316,7 @@ Money = Annotated[Decimal, BeforeValidator(_money)]
 Day = Annotated[date, BeforeValidator(_date)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 PauseValue = Annotated[timedelta, BeforeValidator(_pause)]
+QuietSpan = Annotated[tuple[time, time], BeforeValidator(_quiet_span)]
 ThresholdValue = Annotated[Threshold, BeforeValidator(_threshold)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
@@ -317,6 +339,11 @@ class MonitorSection(_Section):
     threshold: ThresholdValue = DEFAULT_THRESHOLD
     host_delay: PauseValue = DEFAULT_HOST_DELAY
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    confirm: PauseValue = DEFAULT_CONFIRM
+    remind_before: Duration = DEFAULT_REMIND_BEFORE
+    remind: Literal["unclaimed", "always"] = "unclaimed"
+    failing_after: Annotated[int, Field(ge=1, le=1000)] = 5
 
 
 class NotifyTarget(_Section):
@@ -326,6 +353,8 @@ class NotifyTarget(_Section):
 
 class NotifySection(_Section):
     urls: list[Annotated[NotifyTarget, BeforeValidator(_notify_target)]] = []
+    quiet_hours: QuietSpan | None = None
+    templates: Text | None = None
 
 
 class ApiSection(_Section):
@@ -353,6 +382,7 @@ class ShopSection(_Section):
     window_days: Annotated[int, Field(ge=1, le=365)] | None = None
     window_starts: Literal["order", "delivery"] | None = None
     min_interval: Duration | None = None
+    threshold: ThresholdValue | None = None
     claim: Text | None = None
     refund_path: Text | None = None
     exclusions: tuple[Text, ...] | None = None
@@ -436,6 +466,13 @@ class Config:
     shops: Mapping[str, Shop]
     orders: tuple[Order, ...]
     warnings: tuple[str, ...] = ()
+    confirm: timedelta = DEFAULT_CONFIRM
+    remind_before: timedelta = DEFAULT_REMIND_BEFORE
+    remind_always: bool = False
+    failing_after: int = 5
+    retries: int = 2
+    quiet_hours: tuple[time, time] | None = None
+    templates: Path | None = None
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
@@ -536,6 +573,9 @@ def _build(
     database = (
         Path(monitor.database).expanduser() if monitor.database else default_database_path(env)
     )
+    templates = _templates_folder(notify.templates, path, problems)
+    if problems:
+        return None
     if not database.is_absolute():
         database = path.parent / database
     return Config(
@@ -547,10 +587,28 @@ def _build(
         host_delay=monitor.host_delay,
         concurrency=monitor.concurrency,
         notify=tuple(notify.urls),
+        confirm=monitor.confirm,
+        remind_before=monitor.remind_before,
+        remind_always=monitor.remind == "always",
+        failing_after=monitor.failing_after,
+        retries=monitor.retries,
+        quiet_hours=notify.quiet_hours,
+        templates=templates,
         shops=shops,
         orders=tuple(orders),
         warnings=tuple(warnings),
     )
+
+
+def _templates_folder(value: str | None, path: Path, problems: list[Problem]) -> Path | None:
+    """Resolve ``[notify] templates`` and check every template in it against its fields."""
+    if value is None:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_absolute():
+        folder = path.parent / folder
+    problems.extend(Problem("notify.templates", p) for p in check_folder(folder))
+    return folder
 
 
 def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:
@@ -734,7 +792,7 @@ def _resolve_order(
         window_days=window_days,
         payment=section.payment,
         installments=section.installments,
-        threshold=section.threshold or monitor.threshold,
+        threshold=section.threshold or shop.threshold or monitor.threshold,
         interval=interval,
         sku=section.sku,
         variant=section.variant,

@@ -27,13 +27,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import rules
 from monitor.channels import Notifier
-from monitor.check import CheckResult, Product, check_product, politeness, watched_products
+from monitor.check import (
+    CheckResult,
+    Product,
+    Settings,
+    check_product,
+    politeness,
+    remind,
+    watched_products,
+)
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.models import AlertKind, Message, Status
-from monitor.notify import DeliveryReport, deliver_due
+from monitor.notify import DeliveryReport, deliver_due, quiet_hours
 from monitor.sdnotify import SystemdNotifier
 
 logger = logging.getLogger(__name__)
@@ -43,6 +51,7 @@ CONFIG_POLL = timedelta(seconds=3)
 SHUTDOWN_GRACE = timedelta(seconds=10)
 MAX_JITTER = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=12)
+REMIND_EVERY = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -79,6 +88,7 @@ class Daemon:
         self._scheduler: AsyncIOScheduler | None = None
         self._history: History | None = None
         self._notifier = Notifier(config.notify)
+        self._settings = Settings.from_config(config)
         self._fetcher: Fetcher | None = None
 
     # --- control, from signal handlers or tests --------------------------------------------
@@ -120,6 +130,14 @@ class Daemon:
         outbox = helpers[0]
         try:
             self._sync_jobs()
+            scheduler.add_job(
+                self._remind,
+                IntervalTrigger(seconds=REMIND_EVERY.total_seconds()),
+                id="reminders",
+                next_run_time=self.clock(),
+                coalesce=True,
+                max_instances=1,
+            )
             scheduler.start()
             logger.info(
                 "watching %d orders on %d products; notifying %s",
@@ -217,7 +235,12 @@ class Daemon:
             self._running.add(task)
         try:
             result = await check_product(
-                product, fetcher=self._fetcher, history=self._history, clock=self.clock
+                product,
+                fetcher=self._fetcher,
+                history=self._history,
+                clock=self.clock,
+                settings=self._settings,
+                sleep=self._sleep_unless_stopping,
             )
             if self.on_check is not None:
                 self.on_check(result)
@@ -284,6 +307,7 @@ class Daemon:
             logger.warning("%s: %s", new.path.name, warning)
         self.config = new
         self._notifier = Notifier(new.notify)
+        self._settings = Settings.from_config(new)
         if self._fetcher is not None:
             self._fetcher.politeness = politeness(new)
         self._sync_jobs()
@@ -315,6 +339,25 @@ class Daemon:
 
     # --- helpers ----------------------------------------------------------------------------
 
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        """Wait, but give up at once when the daemon stops (a confirmation then lapses)."""
+        assert self._stopping is not None
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return
+        raise asyncio.CancelledError("the daemon is stopping")
+
+    async def _remind(self) -> None:
+        """Enqueue window-closing reminders and window-closed summaries that are due."""
+        assert self._history is not None
+        try:
+            added = remind(self.config, self._history, now=self.clock(), settings=self._settings)
+            if added and self._outbox_wake is not None:
+                self._outbox_wake.set()
+        except Exception:
+            logger.exception("reminders failed")
+
     async def _outbox_worker(self, history: History) -> None:
         """Deliver due alerts when a check found some, and every OUTBOX_INTERVAL for retries."""
         assert self._outbox_wake is not None
@@ -324,7 +367,9 @@ class Daemon:
             self._outbox_wake.clear()
             closing = self._outbox_closing
             try:
-                report = await deliver_due(history, self._notifier, clock=self.clock)
+                report = await deliver_due(
+                    history, self._notifier, clock=self.clock, quiet=quiet_hours(self.config)
+                )
             except Exception:
                 logger.exception("outbox delivery failed")
             else:

@@ -154,6 +154,7 @@ database = "{database.as_posix()}"
 timezone = "Asia/Shanghai"
 interval = "2s"
 host_delay = "0s"
+confirm = "1s"
 
 [notify]
 urls = ["console://"]

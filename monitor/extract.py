@@ -152,8 +152,11 @@ def decide(
             strategy=strategy,
             reason="no valid price: the price found is 0 or below",
         )
+    variant_confirmed = True
     if request.sku:
         with_sku = [c for c in usable if c.sku is not None]
+        # Nothing on the page names a SKU: the price is the variant's only if the URL is.
+        variant_confirmed = bool(with_sku) or request.sku.lower() in request.product_url.lower()
         if with_sku:
             usable = [c for c in with_sku if _same_sku(c.sku, request.sku)]
             if not usable:
@@ -175,8 +178,12 @@ def decide(
     if currency is None:
         stated = ", ".join(sorted({c.currency or "?" for c in usable}))
         expected = request.currency or "one currency (give the order's currency)"
+        foreign = _currency(usable, None, lang)
         return Extraction(
-            Status.UNKNOWN, strategy=strategy, reason=f"the price is in {stated}, not {expected}"
+            Status.UNKNOWN,
+            strategy=strategy,
+            reason=f"the price is in {stated}, not {expected}",
+            foreign=Money(chosen.amount, foreign) if foreign and request.currency else None,
         )
     availability = next(
         (c.availability for c in usable if c.availability is not Availability.UNSTATED),
@@ -187,6 +194,7 @@ def decide(
         price=Money(chosen.amount, currency),
         strategy=strategy,
         availability=availability,
+        variant_confirmed=variant_confirmed,
     )
 
 
@@ -360,8 +368,7 @@ def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
                 or node.attributes.get("data-price")
                 or node.text(strip=True, separator=" ")
             ) or ""
-        parsed = prices.parse_price(raw)
-        if parsed:
+        for parsed in prices.parse_prices(raw):
             out.append(Candidate("selector", parsed.amount, parsed.currency, raw=raw[:80]))
     return out
 

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -59,6 +59,7 @@ class Page:
     content_type: str
     size: int
     fetched_at: datetime
+    body: bytes = field(default=b"", repr=False, compare=False)  # as received, for evidence
 
     @property
     def gone(self) -> bool:
@@ -196,6 +197,7 @@ class Fetcher:
                     content_type=response.headers.get("content-type", ""),
                     size=len(body),
                     fetched_at=datetime.now(UTC),
+                    body=body,
                 )
         except httpx.TooManyRedirects:
             raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None

@@ -43,6 +43,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             last_status TEXT,
             last_reason TEXT,
             failures INTEGER NOT NULL DEFAULT 0,
+            failing_since TEXT,
             UNIQUE (url, sku)
         )"""
     )
@@ -84,11 +85,15 @@ def _initial(db: sqlite_utils.Database) -> None:
             kind TEXT NOT NULL,
             title TEXT NOT NULL,
             body TEXT NOT NULL,
+            markdown TEXT,
             tags TEXT NOT NULL DEFAULT '[]',
+            attachments TEXT NOT NULL DEFAULT '[]',
+            delivered TEXT NOT NULL DEFAULT '[]',
             amount TEXT,
             currency TEXT,
             created_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'failed')),
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,
             next_attempt_at TEXT NOT NULL,
@@ -103,6 +108,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY,
             order_id TEXT NOT NULL,
             state TEXT NOT NULL CHECK (state IN ('claimed', 'refunded', 'rejected')),
+            price TEXT,
             amount TEXT,
             currency TEXT,
             note TEXT,
@@ -143,6 +149,17 @@ class ProductState:
     last_status: str | None
     last_reason: str | None
     failures: int
+    failing_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    order_id: str
+    state: str
+    price: Money | None
+    amount: Money | None
+    note: str | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +179,9 @@ class OutboxEntry:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+    markdown: str | None = None
+    attachments: tuple[str, ...] = ()
+    delivered: tuple[str, ...] = ()
 
 
 class History:
@@ -246,8 +266,8 @@ class History:
 
     def product_state(self, product_id: int) -> ProductState:
         row = self.db.execute(
-            "SELECT id, url, sku, last_checked_at, last_status, last_reason, failures "
-            "FROM products WHERE id = ?",
+            "SELECT id, url, sku, last_checked_at, last_status, last_reason, failures, "
+            "failing_since FROM products WHERE id = ?",
             [product_id],
         ).fetchone()
         if row is None:
@@ -260,6 +280,7 @@ class History:
             last_status=row[4],
             last_reason=row[5],
             failures=row[6],
+            failing_since=unstamp(row[7]) if row[7] else None,
         )
 
     # --- observations ---------------------------------------------------------------------
@@ -278,8 +299,17 @@ class History:
             failed = observation.status is Status.UNKNOWN
             self.db.execute(
                 "UPDATE products SET last_checked_at = ?, last_status = ?, last_reason = ?, "
+                "failing_since = CASE WHEN ? THEN coalesce(failing_since, ?) ELSE NULL END, "
                 "failures = CASE WHEN ? THEN failures + 1 ELSE 0 END WHERE id = ?",
-                [seen, observation.status.value, observation.reason or None, failed, product_id],
+                [
+                    seen,
+                    observation.status.value,
+                    observation.reason or None,
+                    failed,
+                    seen,
+                    failed,
+                    product_id,
+                ],
             )
             if observation.status is Status.PRICE and price is not None:
                 self._record_price(product_id, price, observation.extraction.availability, seen)
@@ -345,15 +375,18 @@ class History:
 
     def _enqueue(self, message: Message, *, now: str) -> int:
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO alerts (dedupe_key, order_id, kind, title, body, tags, amount, "
-            "currency, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO alerts (dedupe_key, order_id, kind, title, body, markdown, "
+            "tags, attachments, amount, currency, created_at, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 message.dedupe_key,
                 message.order_id,
                 message.kind.value,
                 message.title,
                 message.body,
+                message.markdown,
                 json.dumps(list(message.tags)),
+                json.dumps(list(message.attachments)),
                 str(message.price.amount) if message.price else None,
                 message.price.currency if message.price else None,
                 now,
@@ -403,13 +436,86 @@ class History:
                 [stamp(now), alert_id],
             )
 
-    def mark_failed(self, alert_id: int, *, error: str, retry_at: datetime) -> None:
+    def mark_delivered(self, alert_id: int, target: str) -> None:
+        """Record that one target received an alert, so a retry skips it."""
+        with self._transaction():
+            row = self.db.execute(
+                "SELECT delivered FROM alerts WHERE id = ?", [alert_id]
+            ).fetchone()
+            delivered = json.loads(row[0]) if row else []
+            if target not in delivered:
+                delivered.append(target)
+            self.db.execute(
+                "UPDATE alerts SET delivered = ? WHERE id = ?", [json.dumps(delivered), alert_id]
+            )
+
+    def mark_failed(
+        self, alert_id: int, *, error: str, retry_at: datetime, give_up: bool = False
+    ) -> None:
+        """Record a failed send: retry at ``retry_at``, or stop retrying (status failed)."""
         with self._transaction():
             self.db.execute(
-                "UPDATE alerts SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ?",
-                [error, stamp(retry_at), alert_id],
+                "UPDATE alerts SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+                "status = ? WHERE id = ?",
+                [error, stamp(retry_at), "failed" if give_up else "pending", alert_id],
             )
+
+    # --- claims -----------------------------------------------------------------------------
+
+    def add_claim(
+        self,
+        order_id: str,
+        state: str,
+        *,
+        at: datetime,
+        price: Money | None = None,
+        amount: Money | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record a step of the user's claim on an order: claimed, refunded or rejected."""
+        reference = amount or price
+        currency = reference.currency if reference is not None else None
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO claims (order_id, state, price, amount, currency, note, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    order_id,
+                    state,
+                    str(price.amount) if price else None,
+                    str(amount.amount) if amount else None,
+                    currency,
+                    note,
+                    stamp(at),
+                ],
+            )
+
+    def claims(self, order_id: str | None = None) -> list[ClaimRecord]:
+        """Return the claim records, oldest first (of one order, or all)."""
+        where, args = ("WHERE order_id = ?", [order_id]) if order_id else ("", [])
+        rows = self.db.execute(
+            f"SELECT order_id, state, price, amount, currency, note, at FROM claims {where} "
+            "ORDER BY id",
+            args,
+        ).fetchall()
+        return [
+            ClaimRecord(
+                order_id=r[0],
+                state=r[1],
+                price=Money(Decimal(r[2]), r[4]) if r[2] is not None else None,
+                amount=Money(Decimal(r[3]), r[4]) if r[3] is not None else None,
+                note=r[5],
+                at=unstamp(r[6]),
+            )
+            for r in rows
+        ]
+
+    def latest_claim(self, order_id: str) -> ClaimRecord | None:
+        records = self.claims(order_id)
+        return records[-1] if records else None
+
+    def order_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM orders ORDER BY id").fetchall()]
 
     def pending_count(self) -> int:
         row = self.db.execute("SELECT count(*) FROM alerts WHERE status = 'pending'").fetchone()
@@ -418,7 +524,7 @@ class History:
 
 _OUTBOX_COLUMNS = (
     "id, dedupe_key, order_id, kind, title, body, tags, status, attempts, last_error, "
-    "created_at, next_attempt_at, sent_at"
+    "created_at, next_attempt_at, sent_at, markdown, attachments, delivered"
 )
 
 
@@ -437,4 +543,7 @@ def _outbox_entry(row: Sequence[object]) -> OutboxEntry:
         created_at=unstamp(str(row[10])),
         next_attempt_at=unstamp(str(row[11])),
         sent_at=unstamp(str(row[12])) if row[12] is not None else None,
+        markdown=str(row[13]) if row[13] is not None else None,
+        attachments=tuple(json.loads(str(row[14]))),
+        delivered=tuple(json.loads(str(row[15]))),
     )

@@ -83,7 +83,12 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """The verdict on one page: a price, not_found, or unknown, never a guess."""
+    """The verdict on one page: a price, not_found, or unknown, never a guess.
+
+    ``foreign`` is a single clear price in another currency than the order's (an unknown,
+    but worth a "needs review"); ``variant_confirmed`` is False when the order names a SKU
+    and nothing on the page ties the price to it.
+    """
 
     status: Status
     price: Money | None = None
@@ -91,15 +96,21 @@ class Extraction:
     reason: str = ""
     availability: Availability = Availability.UNSTATED
     candidates: tuple[Candidate, ...] = ()
+    foreign: Money | None = None
+    variant_confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One fetch of one product: the extraction plus where and when it was made."""
+    """One fetch of one product: the extraction plus where and when it was made.
+
+    ``body`` is the page as fetched, kept only in memory, to be saved as evidence.
+    """
 
     url: str
     seen_at: datetime
     extraction: Extraction
+    body: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> Status:
@@ -159,16 +170,23 @@ class AlertKind(StrEnum):
     DROP = "drop"
     FURTHER_DROP = "further_drop"
     NEEDS_REVIEW = "needs_review"
+    WINDOW_CLOSING = "window_closing"
+    WINDOW_CLOSED = "window_closed"
+    CHECKS_FAILING = "checks_failing"
+    RECOVERED = "recovered"
     CONFIG_REJECTED = "config_rejected"
+    TEST = "test"
 
 
 # Kinds that tell the user to claim: the lowest price among them is the "last alerted" one.
 CLAIM_KINDS = frozenset({AlertKind.DROP, AlertKind.FURTHER_DROP})
+# Kinds that are sent even in quiet hours: they cannot wait until morning.
+URGENT_KINDS = frozenset({AlertKind.WINDOW_CLOSING, AlertKind.CONFIG_REJECTED, AlertKind.TEST})
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A message owed to the user about one order, before it is put into words."""
+    """A claim alert (drop, further drop) or an implausible drop, before it is put into words."""
 
     kind: AlertKind
     order_id: str
@@ -177,16 +195,72 @@ class Alert:
     current: Money
     drop: Money  # per unit: paid - current
     total: Money  # drop x quantity
-    further: Money | None  # for a further drop: how much more than the last alert
+    further: Money | None  # for a further drop: how much below the last alerted or claimed price
     window: Window
     seen_at: datetime
     url: str
     extra: dict[str, str] = field(default_factory=dict)
 
 
+class ReviewReason(StrEnum):
+    IMPLAUSIBLE = "implausible"  # far too deep a drop to trust
+    CURRENCY = "currency"  # the page shows another currency than the order's
+    VARIANT = "variant"  # the page does not confirm the order's variant
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAlert:
+    """A price the user should look at themselves before claiming anything."""
+
+    order_id: str
+    dedupe_key: str
+    reason: ReviewReason
+    paid: Money
+    seen: Money
+    window: Window
+    seen_at: datetime
+    url: str
+    kind: AlertKind = AlertKind.NEEDS_REVIEW
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAlert:
+    """The window is about to close (with money unclaimed) or has closed (a summary)."""
+
+    kind: AlertKind  # WINDOW_CLOSING or WINDOW_CLOSED
+    order_id: str
+    dedupe_key: str
+    window: Window
+    lowest: Money | None  # the lowest price alerted while the window was open
+    owed: Money | None  # what that lowest price is worth to the user: (paid - lowest) x quantity
+    claim_state: str | None  # claimed / refunded / rejected, if the user recorded one
+    claimed: Money | None
+    refunded: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureAlert:
+    """A product that has not been read for N checks in a row, or that reads again."""
+
+    kind: AlertKind  # CHECKS_FAILING or RECOVERED
+    dedupe_key: str
+    order_ids: tuple[str, ...]
+    url: str
+    failures: int
+    since: datetime
+    reason: str
+
+
+AnyAlert = Alert | ReviewAlert | WindowAlert | FailureAlert
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
-    """An alert put into words, ready for the outbox: what to send and where."""
+    """An alert put into words, ready for the outbox: what to send and where.
+
+    ``body`` is plain text (email, most services); ``markdown`` is the same message for
+    services that render Markdown (Telegram), with the support request in a code block.
+    """
 
     dedupe_key: str
     order_id: str
@@ -195,3 +269,5 @@ class Message:
     body: str
     tags: tuple[str, ...] = ()
     price: Money | None = None
+    markdown: str | None = None
+    attachments: tuple[str, ...] = ()

@@ -1,8 +1,9 @@
 """Alerts into words (per-language templates, with the support request) and outbox delivery.
 
-``compose`` is pure: an Alert plus the order and shop in, a Message out. ``deliver_due``
-sends what the outbox holds through the Notifier and records each outcome, so an alert is
-written before it is sent, marked sent once delivered, and retried with backoff otherwise.
+``compose`` is pure: an alert plus the order and shop in, a Message out, in plain text and
+in Markdown. ``deliver_due`` sends what the outbox holds, target by target: a target that
+received an alert is recorded, so a retry goes only to the targets that missed it, and an
+alert is marked sent once every target has it. Failed sends are retried with backoff.
 """
 
 from __future__ import annotations
@@ -10,30 +11,51 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from zoneinfo import ZoneInfo
 
 from monitor.channels import Notifier
-from monitor.config import Order
+from monitor.config import Config, Order
 from monitor.history import History
-from monitor.models import ZERO_DECIMAL_CURRENCIES, Alert, AlertKind, Message, Money, Window
+from monitor.models import (
+    URGENT_KINDS,
+    ZERO_DECIMAL_CURRENCIES,
+    Alert,
+    AlertKind,
+    FailureAlert,
+    Message,
+    Money,
+    ReviewAlert,
+    ReviewReason,
+    Window,
+    WindowAlert,
+)
 from monitor.shops import Shop
+from monitor.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
 RULE = "────────────────────────"
 SIGNS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "INR": "₹"}
+PACKAGED = TemplateStore()
 
 _WORDS: Mapping[str, Mapping[str, str]] = {
     "zh": {
         "drop": "可申请退差价 {total}：{title}（订单 {order_id}）",
         "further_drop": "又降价了，可再申请 {further_total}：{title}（订单 {order_id}）",
-        "needs_review": "请人工核实：{title} 显示 {current}（订单 {order_id}）",
+        "needs_review": "请人工核实：{title} 显示 {seen}（订单 {order_id}）",
+        "window_closing": "价保即将截止：{title}（订单 {order_id}），还剩 {hours_left} 小时",
+        "window_closed": "价保已结束：{title}（订单 {order_id}）",
+        "checks_failing": "读不到价格：订单 {order_ids}",
+        "recovered": "恢复读取：订单 {order_ids}",
         "headline_drop": "💰 可以申请价保了！",
-        "headline_further_drop": "💰 又降价了：比上次提醒的 {last} 又低了 {further}/件，可再申请 {further_total}。",
+        "headline_further_drop": "💰 又降价了：比上次提醒或申请的 {last} 又低了 {further}/件，可再申请 {further_total}。",
+        "why_implausible": "比实付低了 {drop_percent}%，降幅大得不像真的：可能读错了页面、不是同一款式，或只是券后价/活动价。",
+        "why_currency": "页面的币种和订单不同：可能是别的地区的页面，或订单的币种写错了。",
+        "why_variant": "页面上没有能确认是你买的款式（SKU {sku}）的信息：可能显示的是别的款式的价格。",
+        "owed_line": "最低提醒价 {lowest}，可申请差价 {owed}。",
+        "owed_none": "",
         "card": "银行卡",
         "alipay": "支付宝",
         "wechat": "微信支付",
@@ -49,13 +71,28 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "estimated": "（按下单日估算，签收后请补填 delivered）",
         "uncertain": "提示：以上价保规则仅供参考，请以{shop_name}当前政策为准。",
         "sku": "，SKU {sku}",
+        "evidence": "页面存档：{path}（SHA-256 {sha}）",
+        "none": "无",
+        "claimed": "已申请",
+        "refunded": "已退款",
+        "rejected": "被拒绝",
+        "no_claim": "未申请",
     },
     "en": {
         "drop": "Price drop: claim {total} on {title} (order {order_id})",
         "further_drop": "Further drop: claim {further_total} more on {title} (order {order_id})",
-        "needs_review": "Check this yourself: {title} shows {current} (order {order_id})",
+        "needs_review": "Check this yourself: {title} shows {seen} (order {order_id})",
+        "window_closing": "Price protection ends in {hours_left} h: {title} (order {order_id})",
+        "window_closed": "Price protection ended: {title} (order {order_id})",
+        "checks_failing": "Price checks failing for order {order_ids}",
+        "recovered": "Price checks recovered for order {order_ids}",
         "headline_drop": "💰 You can claim a price adjustment.",
-        "headline_further_drop": "💰 Lower again: {further} below the {last} of the last alert, so {further_total} more to claim.",
+        "headline_further_drop": "💰 Lower again: {further} below the {last} alerted or claimed before, so {further_total} more to claim.",
+        "why_implausible": "That is {drop_percent}% less, too deep to trust: the page may have been misread, it may be another variant, or a coupon-only price.",
+        "why_currency": "The page shows another currency than your order's: it may be another country's store, or the order's currency is wrong.",
+        "why_variant": "Nothing on the page ties this price to the variant you bought (SKU {sku}): it may be another variant's price.",
+        "owed_line": "The lowest alerted price was {lowest}: {owed} to claim.",
+        "owed_none": "",
         "card": "card",
         "alipay": "Alipay",
         "wechat": "WeChat Pay",
@@ -72,6 +109,12 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "estimated": " (counted from the order date; add the delivery date when it arrives)",
         "uncertain": "Note: these policy details may be out of date; check {shop_name}'s current policy.",
         "sku": ", SKU {sku}",
+        "evidence": "Evidence: {path} (SHA-256 {sha})",
+        "none": "none",
+        "claimed": "claimed",
+        "refunded": "refunded",
+        "rejected": "rejected",
+        "no_claim": "none recorded",
     },
 }
 
@@ -97,98 +140,223 @@ def format_deadline(window: Window) -> str:
     return f"{last:%Y-%m-%d %H:%M}"
 
 
-@cache
-def template(name: str, language: str) -> str:
-    """Return the packaged template ``name`` (drop, support, needs_review) for a language."""
-    return (resources.files("monitor") / "templates" / f"{name}.{language}.txt").read_text("utf-8")
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The page a drop was seen on, as saved in the state dir."""
+
+    path: str
+    sha256: str
 
 
-def compose(alert: Alert, order: Order, shop: Shop, *, now: datetime) -> Message:
-    """Given an alert and its order and shop, return the message to send, in the shop's language."""
+# --- composing ------------------------------------------------------------------------------
+
+
+def compose(
+    alert: Alert | ReviewAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore = PACKAGED,
+    evidence: Evidence | None = None,
+) -> Message:
+    """Given a price alert and its order and shop, return the message, in the shop's language."""
     language = shop.language
     words = _WORDS[language]
-    fields = _fields(alert, order, shop, now=now)
-    if alert.kind is AlertKind.NEEDS_REVIEW:
+    if isinstance(alert, ReviewAlert):
+        fields = _review_fields(alert, order, shop, now=now)
         title = words["needs_review"].format(**fields)
-        body = template("needs_review", language).format(**fields)
-    else:
-        fields["headline"] = words[f"headline_{alert.kind.value}"].format(**fields)
-        fields["support_request"] = support_request(alert, order, shop, now=now).rstrip()
-        title = words[alert.kind.value].format(**fields)
-        body = template("drop", language).format(**fields)
+        body = templates.render("needs_review", language, fields)
+        return Message(
+            alert.dedupe_key, order.id, alert.kind, title, body, order.tags, alert.seen, body
+        )
+    fields = _price_fields(alert, order, shop, now=now)
+    fields["headline"] = words[f"headline_{alert.kind.value}"].format(**fields)
+    fields["support_request"] = support_request(
+        alert, order, shop, now=now, templates=templates
+    ).rstrip()
+    fields["evidence"] = (
+        words["evidence"].format(path=evidence.path, sha=evidence.sha256) if evidence else ""
+    )
+    title = words[alert.kind.value].format(**fields)
+    body = templates.render("drop", language, {**fields, "rule": RULE})
+    markdown = templates.render("drop", language, {**fields, "rule": "```"})
     return Message(
         dedupe_key=alert.dedupe_key,
         order_id=order.id,
         kind=alert.kind,
         title=title,
-        body=_tidy(body),
+        body=body,
         tags=order.tags,
         price=alert.current,
+        markdown=markdown,
+        attachments=(evidence.path,) if evidence else (),
     )
 
 
-def support_request(alert: Alert, order: Order, shop: Shop, *, now: datetime) -> str:
+def support_request(
+    alert: Alert, order: Order, shop: Shop, *, now: datetime, templates: TemplateStore = PACKAGED
+) -> str:
     """Return the text the user pastes into the shop's support chat, in the shop's language."""
-    return _tidy(template("support", shop.language).format(**_fields(alert, order, shop, now=now)))
+    return templates.render("support", shop.language, _price_fields(alert, order, shop, now=now))
 
 
-def _fields(alert: Alert, order: Order, shop: Shop, *, now: datetime) -> dict[str, str]:
+def compose_window(
+    alert: WindowAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore = PACKAGED,
+) -> Message:
+    """Given a window-closing or window-closed alert, return its message."""
     words = _WORDS[shop.language]
-    tz = ZoneInfo(shop.timezone)
-    n = str(order.installments or "")
-    payment = words[order.payment or "unstated"].format(n=n)
-    if order.payment == "installments":
-        payment_note = words["installment_note"].format(n=n)
-    else:
-        payment_note = words["plain_note"]
+    none = words["none"]
+    missed = alert.owed if alert.owed and alert.claim_state is None else None
+    fields = {
+        "order_id": order.id,
+        "title": order.title,
+        "deadline": format_deadline(alert.window),
+        "hours_left": str(max(int(alert.window.time_left(now).total_seconds() // 3600), 0)),
+        "owed_line": words["owed_line"].format(
+            lowest=format_money(alert.lowest), owed=format_money(alert.owed)
+        )
+        if alert.lowest and alert.owed
+        else "",
+        "claim": shop.claim,
+        "shop_name": shop.name,
+        "lowest": format_money(alert.lowest) if alert.lowest else none,
+        "owed": format_money(alert.owed) if alert.owed else none,
+        "claim_state": words[alert.claim_state] if alert.claim_state else words["no_claim"],
+        "claimed": format_money(alert.claimed) if alert.claimed else none,
+        "refunded": format_money(alert.refunded) if alert.refunded else none,
+        "missed": format_money(missed) if missed else none,
+    }
+    title = words[alert.kind.value].format(**fields)
+    body = templates.render(alert.kind.value, shop.language, fields)
+    return Message(alert.dedupe_key, order.id, alert.kind, title, body, order.tags, None, body)
+
+
+def compose_failure(
+    alert: FailureAlert, *, shop: Shop, tags: tuple[str, ...], templates: TemplateStore = PACKAGED
+) -> Message:
+    """Given a checks-failing or recovered alert for a product, return its message."""
+    words = _WORDS[shop.language]
+    fields = {
+        "order_ids": ", ".join(alert.order_ids),
+        "failures": str(alert.failures),
+        "since": format_time(alert.since, ZoneInfo(shop.timezone)),
+        "reason": alert.reason or "-",
+        "url": alert.url,
+    }
+    title = words[alert.kind.value].format(**fields)
+    body = templates.render(alert.kind.value, shop.language, fields)
+    order_id = ", ".join(alert.order_ids)
+    return Message(alert.dedupe_key, order_id, alert.kind, title, body, tags, None, body)
+
+
+def _common_fields(
+    order: Order, shop: Shop, window: Window, url: str, seen_at: datetime, now: datetime
+) -> dict[str, str]:
+    words = _WORDS[shop.language]
     variant = ""
     if order.variant:
         variant = f"（{order.variant}）" if shop.language == "zh" else f" ({order.variant})"
     if order.sku:
         variant += words["sku"].format(sku=order.sku)
-    further = alert.further or Money(Decimal(0), alert.current.currency)
-    drop_percent = (alert.drop.amount * 100 / alert.paid.amount).quantize(Decimal(1))
     return {
         "order_id": order.id,
         "title": order.title,
         "variant": variant,
         "quantity": str(order.quantity),
-        "paid": format_money(alert.paid),
-        "current": format_money(alert.current),
-        "drop": format_money(alert.drop),
-        "drop_percent": str(drop_percent),
-        "total": format_money(alert.total),
-        "further": format_money(further),
-        "further_total": format_money(further.times(order.quantity)),
-        "last": format_money(alert.current + further),
-        "seen_at": format_time(alert.seen_at, tz),
-        "url": alert.url,
-        "ordered": order.ordered.isoformat(),
-        "delivered": order.delivered.isoformat() if order.delivered else words["not_delivered"],
-        "deadline": format_deadline(alert.window),
-        "days_left": str(alert.window.days_left(now)),
-        "window_note": words["estimated"] if alert.window.estimated else "",
-        "payment": payment,
-        "payment_note": payment_note,
+        "paid": format_money(Money(order.paid, order.currency)),
+        "seen_at": format_time(seen_at, ZoneInfo(shop.timezone)),
+        "url": url,
+        "deadline": format_deadline(window),
+        "days_left": str(window.days_left(now)),
         "shop_name": shop.name,
         "claim": shop.claim,
         "refund_path": shop.refund_path,
         "policy_note": words["uncertain"].format(shop_name=shop.name)
         if shop.policy_uncertain
         else "",
-        "rule": RULE,
     }
 
 
-def _tidy(text: str) -> str:
-    """Drop the blank lines left by empty optional fields at the end, keep the rest."""
-    return text.rstrip() + "\n"
+def _price_fields(alert: Alert, order: Order, shop: Shop, *, now: datetime) -> dict[str, str]:
+    words = _WORDS[shop.language]
+    n = str(order.installments or "")
+    further = alert.further or Money(Decimal(0), alert.current.currency)
+    return {
+        **_common_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        "current": format_money(alert.current),
+        "drop": format_money(alert.drop),
+        "total": format_money(alert.total),
+        "further": format_money(further),
+        "further_total": format_money(further.times(order.quantity)),
+        "last": format_money(alert.current + further),
+        "ordered": order.ordered.isoformat(),
+        "delivered": order.delivered.isoformat() if order.delivered else words["not_delivered"],
+        "window_note": words["estimated"] if alert.window.estimated else "",
+        "payment": words[order.payment or "unstated"].format(n=n),
+        "payment_note": words["installment_note"].format(n=n)
+        if order.payment == "installments"
+        else words["plain_note"],
+    }
 
 
-# --- delivery -------------------------------------------------------------------------------
+def _review_fields(
+    alert: ReviewAlert, order: Order, shop: Shop, *, now: datetime
+) -> dict[str, str]:
+    words = _WORDS[shop.language]
+    percent = ""
+    if alert.seen.currency == alert.paid.currency:
+        percent = str(
+            ((alert.paid.amount - alert.seen.amount) * 100 / alert.paid.amount).quantize(Decimal(1))
+        )
+    why = {
+        ReviewReason.IMPLAUSIBLE: words["why_implausible"].format(drop_percent=percent),
+        ReviewReason.CURRENCY: words["why_currency"],
+        ReviewReason.VARIANT: words["why_variant"].format(sku=order.sku or "?"),
+    }[alert.reason]
+    return {
+        **_common_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        "seen": format_money(alert.seen),
+        "why": why,
+    }
+
+
+# --- quiet hours ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """A daily span (in the user's time zone) when only urgent alerts are sent."""
+
+    start: time
+    end: time
+    tz: ZoneInfo
+
+    def __contains__(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end  # spans midnight, e.g. 22:00-07:30
+
+
+def quiet_hours(config: Config) -> QuietHours | None:
+    """Return the config's quiet hours, in its time zone, if it has any."""
+    if config.quiet_hours is None:
+        return None
+    start, end = config.quiet_hours
+    return QuietHours(start, end, config.timezone)
+
+
+# --- delivery ---------------------------------------------------------------------------------
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
+GIVE_UP_AFTER = 40  # failed sends; about a week at the longest retry interval
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -200,27 +368,74 @@ def retry_delay(attempts: int) -> timedelta:
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
+    held: int = 0  # waiting for the end of quiet hours
 
 
 async def deliver_due(
-    history: History, notifier: Notifier, *, clock: Callable[[], datetime]
+    history: History,
+    notifier: Notifier,
+    *,
+    clock: Callable[[], datetime],
+    quiet: QuietHours | None = None,
+    retry_now: bool = False,
 ) -> DeliveryReport:
-    """Send every due alert in the outbox; mark each sent, or failed with its next retry time."""
-    sent = failed = 0
-    for entry in history.due_alerts(clock()):
-        result = await notifier.send(entry.title, entry.body, tags=entry.tags)
-        if result.ok:
+    """Send the due alerts in the outbox, target by target; record each outcome.
+
+    With ``retry_now``, pending and given-up alerts are all tried now, whatever their
+    retry time. In quiet hours only urgent kinds go out; the rest wait.
+    """
+    sent = failed = held = 0
+    now = clock()
+    entries = history.alerts(status=None) if retry_now else history.due_alerts(now)
+    for entry in sorted(entries, key=lambda e: e.id):
+        if entry.status == "sent":
+            continue
+        if quiet is not None and now in quiet and AlertKind(entry.kind) not in URGENT_KINDS:
+            held += 1
+            continue
+        recipients = [r for r in notifier.recipients(entry.tags) if r.key not in entry.delivered]
+        errors: list[str] = []
+        if not recipients and not entry.delivered:
+            errors.append(notifier.no_recipient_reason(entry.tags))
+        for recipient in recipients:
+            result = await notifier.send(
+                recipient,
+                entry.title,
+                entry.body,
+                markdown=entry.markdown,
+                attachments=entry.attachments,
+            )
+            if result.ok:
+                history.mark_delivered(entry.id, recipient.key)
+            else:
+                errors.append(f"{recipient.name}: {result.error}")
+        if not errors:
             history.mark_sent(entry.id, clock())
             sent += 1
             logger.info("alert %s sent: %s", entry.id, entry.title)
-        else:
-            retry_at = clock() + retry_delay(entry.attempts + 1)
-            history.mark_failed(entry.id, error=result.error, retry_at=retry_at)
-            failed += 1
-            logger.warning(
-                "alert %s not sent (%s); retrying at %s",
-                entry.id,
-                result.error,
-                retry_at.isoformat(),
-            )
-    return DeliveryReport(sent=sent, failed=failed)
+            continue
+        attempts = entry.attempts + 1
+        retry_at = clock() + retry_delay(attempts)
+        give_up = attempts >= GIVE_UP_AFTER
+        history.mark_failed(
+            entry.id, error="; ".join(errors)[:500], retry_at=retry_at, give_up=give_up
+        )
+        failed += 1
+        logger.warning(
+            "alert %s not sent (%s); %s",
+            entry.id,
+            "; ".join(errors)[:200],
+            "giving up: `price-monitor alerts --retry` tries again"
+            if give_up
+            else f"retrying at {retry_at:%H:%M:%S}",
+        )
+    return DeliveryReport(sent=sent, failed=failed, held=held)
+
+
+def notify_test_message() -> tuple[str, str]:
+    """Return the title and body ``price-monitor notify-test`` sends."""
+    return (
+        "price-monitor test / 测试消息",
+        "This is a test from price-monitor: this target will receive your price alerts.\n"
+        "这是 price-monitor 的测试消息：降价提醒会发到这里。\n",
+    )

@@ -65,6 +65,20 @@ def parse_price(text: str) -> ParsedPrice | None:
     return ParsedPrice(amount=parsed.amount, currency=currency.strip() if currency else None)
 
 
+_RANGE = re.compile(r"\s*(?:-|–|—|~|～|至|to)\s*")
+
+
+def parse_prices(text: str) -> list[ParsedPrice]:
+    """Like parse_price, but a range such as ``"$8.00 - $10.00"`` gives both ends."""
+    parts = [p for p in _RANGE.split(text.strip(), maxsplit=1) if p]
+    if len(parts) == 2 and all(re.search(r"\d", p) for p in parts):
+        both = [parse_price(p) for p in parts]
+        if all(both):
+            return [p for p in both if p is not None]
+    single = parse_price(text)
+    return [single] if single else []
+
+
 def parse_amount(text: str) -> Decimal | None:
     """Given a machine-readable amount such as ``"4999.00"``, return it; None if it is not one."""
     text = text.strip()

@@ -28,6 +28,7 @@ class StatusRow:
     last_check: datetime | None
     last_status: str | None
     last_reason: str | None
+    claim: str | None = None  # the latest claim step: claimed, refunded or rejected
 
 
 def status_rows(config: Config, history: History, *, now: datetime) -> list[StatusRow]:
@@ -43,6 +44,7 @@ def status_rows(config: Config, history: History, *, now: datetime) -> list[Stat
             for r in history.price_runs(product.id)
             if r.price.currency == order.currency and r.last_seen >= window.start
         ]
+        claim = history.latest_claim(order.id)
         paid = Money(order.paid, order.currency)
         current = runs[-1].price if runs else None
         lowest = min((r.price for r in runs), key=lambda m: m.amount) if runs else None
@@ -59,12 +61,23 @@ def status_rows(config: Config, history: History, *, now: datetime) -> list[Stat
                 last_check=product.last_checked_at,
                 last_status=product.last_status,
                 last_reason=product.last_reason,
+                claim=claim.state if claim else None,
             )
         )
     return rows
 
 
-HEADERS = ("order", "product", "paid", "current", "lowest", "difference", "days left", "last check")
+HEADERS = (
+    "order",
+    "product",
+    "paid",
+    "current",
+    "lowest",
+    "difference",
+    "days left",
+    "claim",
+    "last check",
+)
 
 
 def render_table(rows: Sequence[StatusRow], *, tz: ZoneInfo, now: datetime) -> str:
@@ -80,14 +93,19 @@ def render_table(rows: Sequence[StatusRow], *, tz: ZoneInfo, now: datetime) -> s
                 format_money(row.lowest) if row.lowest else "-",
                 _difference(row.difference),
                 str(row.days_left) if row.window_open else "closed",
+                row.claim or "-",
                 _last_check(row, tz),
             )
         )
-    widths = [max(_width(line[i]) for line in cells) for i in range(len(HEADERS))]
-    lines = [
-        "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(line)).rstrip() for line in cells
-    ]
-    return "\n".join(lines)
+    return render_rows(cells)
+
+
+def render_rows(rows: Sequence[Sequence[str]]) -> str:
+    """Return rows (the first is the header) as aligned columns, CJK counted as two wide."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
+    )
 
 
 def _difference(difference: Money | None) -> str:

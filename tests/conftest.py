@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.message
 import json
+import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -140,6 +144,8 @@ def write_config(
         "database": str(path.parent / "state.db"),
         "interval": "1s",
         "host_delay": "0s",
+        "confirm": "0s",
+        "retries": 0,
         **(monitor or {}),
     }
     lines = ["[monitor]", *(f"{k} = {toml_value(v)}" for k, v in monitor.items()), ""]
@@ -176,3 +182,100 @@ min_interval = "1s"
 claim = "Chat with support"
 refund_path = "Original payment method"
 """
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[email.message.Message] = []
+        self._changed = threading.Condition()
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp: object, session: object, envelope: Any) -> str:
+                message = email.message_from_bytes(envelope.content)
+                with server._changed:
+                    server.messages.append(message)
+                    server._changed.notify_all()
+                return "250 OK"
+
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check itself
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def url(self, to: str = "me@example.com") -> str:
+        return f"mailto://127.0.0.1:{self.port}?from=monitor@example.com&to={to}&mode=insecure"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[email.message.Message]:
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.messages) >= count, timeout):
+                pytest.fail(f"expected {count} emails, got {len(self.messages)}")
+            return list(self.messages)
+
+    def close(self) -> None:
+        self._controller.stop()
+
+
+@pytest.fixture
+def mail() -> Iterator[MailServer]:
+    server = MailServer()
+    yield server
+    server.close()
+
+
+class NotifySocket:
+    """A real unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="pm-notify-")  # unix socket paths must be short
+        self.path = str(Path(self._dir) / "notify")
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.path)
+        self.messages: list[dict[str, str]] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                data = self._socket.recv(4096)
+            except OSError:
+                return
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+            with self._changed:
+                self.messages.append(fields)
+                self._changed.notify_all()
+
+    def wait_for(self, key: str, value: str = "1", *, after: int = 0, timeout: float = 20) -> int:
+        """Block until a datagram at index >= ``after`` has key=value; return its index."""
+
+        def found() -> int | None:
+            for index, message in enumerate(self.messages[after:], start=after):
+                if message.get(key) == value:
+                    return index
+            return None
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout):
+                pytest.fail(f"no {key}={value} datagram; got {self.messages}")
+            index = found()
+            assert index is not None
+            return index
+
+    def wait_for_status(self, text: str, timeout: float = 20) -> None:
+        """Block until a STATUS= datagram contains ``text``."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: any(text in m.get("STATUS", "") for m in self.messages), timeout
+            ):
+                pytest.fail(f"no STATUS with {text!r}; got {self.messages}")
+
+    def close(self) -> None:
+        self._socket.close()
+        Path(self.path).unlink(missing_ok=True)
+        Path(self._dir).rmdir()

@@ -170,6 +170,7 @@ def test_status_shows_paid_current_lowest_and_days_left(
         "difference",
         "days",
         "left",
+        "claim",
         "last",
         "check",
     ]
@@ -187,7 +188,8 @@ def test_status_shows_paid_current_lowest_and_days_left(
     expected_days = (
         date.fromordinal((TODAY - timedelta(days=2)).toordinal()) + timedelta(days=15) - TODAY
     ).days + 1
-    assert abs(int(cells[8]) - expected_days) <= 1  # the shop's date may differ from UTC's by one
+    assert abs(int(cells[8]) - expected_days) <= 1
+    assert cells[9] == "-"  # no claim yet  # the shop's date may differ from UTC's by one
 
 
 def test_unknown_order_ids_are_a_usage_error(tmp_path: Path) -> None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from monitor.demo import DemoProduct, product_page
-from tests.conftest import TEST_SHOPS, Receiver, Shop, write_config
+from tests.conftest import TEST_SHOPS, NotifySocket, Receiver, Shop, write_config
 
 TODAY = datetime.now(UTC).date()
 
@@ -34,51 +31,6 @@ def phone(url: str, order_id: str = "5231120712345678", paid: str = "4999.00") -
         "paid": paid,
         "ordered": TODAY - timedelta(days=1),
     }
-
-
-class NotifySocket:
-    """A real unix datagram socket standing in for systemd's NOTIFY_SOCKET."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="pm-notify-")  # unix socket paths must be short
-        self.path = str(Path(self._dir) / "notify")
-        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._socket.bind(self.path)
-        self.messages: list[dict[str, str]] = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._receive, daemon=True).start()
-
-    def _receive(self) -> None:
-        while True:
-            try:
-                data = self._socket.recv(4096)
-            except OSError:
-                return
-            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
-            with self._changed:
-                self.messages.append(fields)
-                self._changed.notify_all()
-
-    def wait_for(self, key: str, value: str = "1", *, after: int = 0, timeout: float = 20) -> int:
-        """Block until a datagram at index >= ``after`` has key=value; return its index."""
-
-        def found() -> int | None:
-            for index, message in enumerate(self.messages[after:], start=after):
-                if message.get(key) == value:
-                    return index
-            return None
-
-        with self._changed:
-            if not self._changed.wait_for(lambda: found() is not None, timeout):
-                pytest.fail(f"no {key}={value} datagram; got {self.messages}")
-            index = found()
-            assert index is not None
-            return index
-
-    def close(self) -> None:
-        self._socket.close()
-        Path(self.path).unlink(missing_ok=True)
-        Path(self._dir).rmdir()
 
 
 class Daemon:
@@ -249,6 +201,7 @@ def test_a_shop_answering_500_then_429_then_200_is_retried_politely(
         tmp_path / "config.toml",
         orders=[phone(httpserver.url_for("/phone"))],
         urls=[receiver.url],
+        monitor={"retries": 2},
         extra=TEST_SHOPS,
     )
     done = subprocess.run(

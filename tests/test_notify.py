@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import string
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from monitor.models import Alert, AlertKind, Extraction, Money, Observation, Sta
 from monitor.notify import compose, format_money, retry_delay, support_request
 from monitor.rules import OrderState, evaluate
 from monitor.shops import BUILTIN, Shop
+from monitor.templates import FIELDS, LANGUAGES, check_text, packaged
 from tests.test_rules import NOW, ORDER
 
 INSTALLMENTS = dataclasses.replace(
@@ -108,7 +110,7 @@ def test_a_further_drop_says_how_much_more_to_claim() -> None:
     )
     message = compose(alert, INSTALLMENTS, BUILTIN["jd"], now=NOW)
     assert message.title == "又降价了，可再申请 ¥200.00：Phone（订单 JD-1）"
-    assert "比上次提醒的 ¥4,599.00 又低了 ¥100.00/件" in message.body
+    assert "比上次提醒或申请的 ¥4,599.00 又低了 ¥100.00/件" in message.body
 
 
 def test_an_implausible_drop_asks_for_a_check_and_has_no_support_request() -> None:
@@ -141,20 +143,24 @@ def test_retries_back_off_doubling_up_to_six_hours() -> None:
     assert retry_delay(50) == timedelta(hours=6)
 
 
-def test_console_notifier_prints_and_masks_nothing_it_should_not(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_console_notifier_prints_the_message(capsys: pytest.CaptureFixture[str]) -> None:
     notifier = Notifier([NotifyTarget(url="console://")])
-    result = asyncio.run(notifier.send("Title", "Body line"))
+    (recipient,) = notifier.recipients()
+    result = asyncio.run(notifier.send(recipient, "Title", "Body line"))
     assert result.ok
-    assert "Title" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Title" in out and "Body line" in out
 
 
-def test_tags_route_alerts_and_no_match_is_a_failure_not_a_silent_drop() -> None:
-    notifier = Notifier([NotifyTarget(url="console://", tags=("family",))])
-    result = asyncio.run(notifier.send("T", "B", tags=("work",)))
-    assert not result.ok and "tags work" in result.error
-    assert not asyncio.run(Notifier([]).send("T", "B")).ok
+def test_tags_pick_the_recipients() -> None:
+    notifier = Notifier(
+        [NotifyTarget(url="console://", tags=("family",)), NotifyTarget(url="json://127.0.0.1:9/x")]
+    )
+    assert [r.tags for r in notifier.recipients(("family",))] == [("family",)]
+    assert len(notifier.recipients()) == 2  # an order without tags goes everywhere
+    assert notifier.recipients(("work",)) == []
+    assert "no notification URL carries the tags work" in notifier.no_recipient_reason(("work",))
+    assert "no notification URL configured" in Notifier([]).no_recipient_reason(())
 
 
 def test_secrets_in_urls_are_masked_when_described() -> None:
@@ -168,3 +174,27 @@ def test_windows_are_counted_in_whole_days_in_the_shops_zone() -> None:
     assert alert.window.days_left(NOW) == 5
     assert alert.window.days_left(datetime(2026, 11, 29, 15, 0, tzinfo=UTC)) == 1
     assert alert.window.days_left(datetime(2026, 12, 1, tzinfo=UTC)) == 0
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_packaged_templates_use_only_known_fields(name: str, language: str) -> None:
+    assert check_text(packaged(name, language), FIELDS[name]) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_support_request_names_everything_a_claim_needs(language: str) -> None:
+    used = {
+        field for _, field, _, _ in string.Formatter().parse(packaged("support", language)) if field
+    }
+    needed = {
+        "order_id", "title", "variant", "quantity", "paid", "current", "seen_at", "url", "drop",
+        "total", "ordered", "delivered", "deadline", "days_left", "payment", "payment_note",
+    }  # fmt: skip
+    assert needed <= used
+
+
+def test_a_template_typo_is_reported_with_the_known_fields() -> None:
+    (problem,) = check_text("订单 {ordr_id}", FIELDS["support"])
+    assert problem.startswith("unknown field {ordr_id}; fields: ")
+    assert check_text("{order_id", FIELDS["support"])[0].startswith("bad braces")

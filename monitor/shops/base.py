@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from monitor.models import Threshold
+
 WindowStart = Literal["order", "delivery"]
 Language = Literal["zh", "en"]
 
@@ -57,6 +59,7 @@ class Shop:
     window_days: int | None = None
     window_starts: WindowStart = "order"
     min_interval: timedelta = timedelta(minutes=30)
+    threshold: Threshold | None = None  # the shop's default smallest drop worth an alert
     claim: str = ""
     refund_path: str = ""
     exclusions: tuple[str, ...] = ()

@@ -83,6 +83,8 @@ BUILTIN_SHOPS: tuple[Shop, ...] = (
         claim="华为商城 App「我的订单」中申请价保，或联系华为商城在线客服",
         refund_path="差价按原支付路径退回",
         exclusions=("秒杀", "定制", "赠品"),
+        # The selected variant's price; the original price beside it is in a <del>.
+        selector="#pro-price, .pro-price-area .pro-price",
         policy_url="https://www.vmall.com/help/",
     ),
     Shop(
@@ -168,6 +170,8 @@ BUILTIN_SHOPS: tuple[Shop, ...] = (
         claim="Submit a price adjustment request at costco.com (Customer Service) or a warehouse",
         refund_path="The difference is refunded to the original payment method",
         exclusions=("Instant Savings that started before your purchase",),
+        # "Your Price" after instant savings; the online price and the saving are separate rows.
+        selector='[automation-id="productPriceOutput"]',
         policy_url="https://customerservice.costco.com/",
     ),
     Shop(
