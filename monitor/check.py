@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -239,7 +239,9 @@ async def check_product(
         )
     else:
         logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
-    return CheckResult(product, observation, new_alerts)
+    # The page stays in memory only while it is needed: a pass over thousands of products
+    # must not hold thousands of pages.
+    return CheckResult(product, replace(observation, body=None), new_alerts)
 
 
 def order_state(history: History, order: Order) -> rules.OrderState:

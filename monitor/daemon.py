@@ -366,6 +366,9 @@ class Daemon:
                 await asyncio.wait_for(self._outbox_wake.wait(), OUTBOX_INTERVAL.total_seconds())
             self._outbox_wake.clear()
             closing = self._outbox_closing
+            logger.debug(
+                "%d asyncio tasks, %d checks running", len(asyncio.all_tasks()), len(self._running)
+            )
             try:
                 report = await deliver_due(
                     history, self._notifier, clock=self.clock, quiet=quiet_hours(self.config)

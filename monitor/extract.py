@@ -626,8 +626,11 @@ _CHALLENGE = (
 _LOGIN_URL = re.compile(
     r"(^|[/.?&=])(login|signin|sign-in|serviceLogin|passport|ap/signin)([/.?&=]|$)", re.IGNORECASE
 )
+# "404" alone is not enough: product names carry numbers ("Air Max 404").
 _GONE_TITLES = re.compile(
-    r"page not found|product not found|404|商品不存在|页面不存在|该商品已下柜|商品已下架|no longer available",
+    r"page not found|product not found|item not found|^\s*not found\s*$"
+    r"|\b404\b\s*[-:|]?\s*(?:not found|error|page)|(?:error|page)\s*[-:|]?\s*404\b"
+    r"|商品不存在|页面不存在|该商品已下柜|商品已下架|no longer available",
     re.IGNORECASE,
 )
 # Phrases are first looked for with plain `in` on the raw page, which is a hundred times

@@ -128,6 +128,10 @@ class Fetcher:
                 max_redirects=MAX_REDIRECTS,
                 transport=self._transport,
                 proxy=proxy,
+                limits=httpx.Limits(
+                    max_connections=self.politeness.concurrency,
+                    max_keepalive_connections=self.politeness.concurrency,
+                ),
             )
             self._clients[proxy] = client
         return client

@@ -411,12 +411,14 @@ class History:
         amounts = [Decimal(r[0]) for r in rows]
         return Money(min(amounts), currency) if amounts else None
 
-    def due_alerts(self, now: datetime, *, limit: int = 100) -> list[OutboxEntry]:
-        """Return pending alerts whose next attempt is due, oldest first."""
+    def due_alerts(
+        self, now: datetime, *, after_id: int = 0, limit: int = 100
+    ) -> list[OutboxEntry]:
+        """Return pending alerts whose next attempt is due, oldest first, from ``after_id`` on."""
         rows = self.db.execute(
             f"SELECT {_OUTBOX_COLUMNS} FROM alerts WHERE status = 'pending' "
-            "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            [stamp(now), limit],
+            "AND next_attempt_at <= ? AND id > ? ORDER BY id LIMIT ?",
+            [stamp(now), after_id, limit],
         ).fetchall()
         return [_outbox_entry(r) for r in rows]
 

@@ -9,7 +9,7 @@ alert is marked sent once every target has it. Failed sends are retried with bac
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.channels import Notifier
 from monitor.config import Config, Order
-from monitor.history import History
+from monitor.history import History, OutboxEntry
 from monitor.models import (
     URGENT_KINDS,
     ZERO_DECIMAL_CURRENCIES,
@@ -359,6 +359,17 @@ LONGEST_RETRY = timedelta(hours=6)
 GIVE_UP_AFTER = 40  # failed sends; about a week at the longest retry interval
 
 
+def _outbox(history: History, now: datetime, *, retry_now: bool) -> Iterator[OutboxEntry]:
+    """Yield the alerts to send, oldest first, a batch at a time (a backlog can be large)."""
+    if retry_now:
+        yield from sorted((e for e in history.alerts() if e.status != "sent"), key=lambda e: e.id)
+        return
+    last = 0
+    while batch := history.due_alerts(now, after_id=last):
+        yield from batch
+        last = batch[-1].id
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Given how many sends have failed, return the wait before the next one (doubling)."""
     return min(FIRST_RETRY * (1 << min(max(attempts - 1, 0), 16)), LONGEST_RETRY)
@@ -386,10 +397,7 @@ async def deliver_due(
     """
     sent = failed = held = 0
     now = clock()
-    entries = history.alerts(status=None) if retry_now else history.due_alerts(now)
-    for entry in sorted(entries, key=lambda e: e.id):
-        if entry.status == "sent":
-            continue
+    for entry in _outbox(history, now, retry_now=retry_now):
         if quiet is not None and now in quiet and AlertKind(entry.kind) not in URGENT_KINDS:
             held += 1
             continue

@@ -167,3 +167,15 @@ def test_a_page_without_any_price_asks_for_a_selector() -> None:
 def test_slightly_malformed_json_ld_is_still_read() -> None:
     broken = '<script type="application/ld+json">{"@type": "Product", "offers": {"@type": "Offer", "price": "59.90", "priceCurrency": "EUR",},}</script>'
     assert extract(page(broken), Request(currency="EUR")).price == Money(Decimal("59.90"), "EUR")
+
+
+def test_a_product_named_with_404_is_not_a_gone_page() -> None:
+    html = page(
+        ld({"@type": "Product", "offers": {"@type": "Offer", "price": "99", "priceCurrency": "USD"}}),
+        body="<h1>Runner 404 shoe</h1>",
+        title="Runner 404 shoe",
+    )
+    assert extract(html, Request(currency="USD")).status is Status.PRICE
+    for title in ("404 Not Found", "Error 404", "Page not found | Shop"):
+        gone = extract(page(title=title), Request(currency="USD"))
+        assert gone.status is Status.NOT_FOUND, title

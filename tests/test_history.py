@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -123,3 +124,19 @@ def test_naive_times_are_refused(tmp_path: Path) -> None:
         assert "timezone-aware" in str(exc)
     else:
         raise AssertionError("a naive datetime was stored")
+
+
+def test_a_backlog_larger_than_one_batch_is_delivered_whole(tmp_path: Path) -> None:
+    import asyncio
+
+    from monitor.channels import Notifier
+    from monitor.config import NotifyTarget
+    from monitor.notify import deliver_due
+
+    history = History.open(tmp_path / "state.db")
+    untagged = [replace(message(f"k{i}", f"{i}.00"), tags=()) for i in range(1, 251)]
+    history.enqueue(untagged, now=T0)
+    notifier = Notifier([NotifyTarget(url="console://")])
+    report = asyncio.run(deliver_due(history, notifier, clock=lambda: T0))
+    assert report.sent == 250
+    assert history.pending_count() == 0
