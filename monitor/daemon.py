@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,7 @@ SHUTDOWN_GRACE = timedelta(seconds=10)
 MAX_JITTER = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=12)
 REMIND_EVERY = timedelta(minutes=10)
+STATUS_EVERY = timedelta(seconds=5)
 
 
 def utcnow() -> datetime:
@@ -84,6 +86,7 @@ class Daemon:
         self._outbox_closing = False
         self._running: set[asyncio.Task[object]] = set()
         self._jobs: dict[str, Product] = {}
+        self._status_sent = float("-inf")
         self._config_stamp = _stamp(config.path)
         self._scheduler: AsyncIOScheduler | None = None
         self._history: History | None = None
@@ -168,6 +171,15 @@ class Daemon:
                 self.systemd.close()
         logger.info("stopped")
 
+    def _report_status(self) -> None:
+        """Send STATUS= at most every few seconds: building it scans every job."""
+        if not self.systemd.enabled:
+            return
+        now = time.monotonic()
+        if now - self._status_sent >= STATUS_EVERY.total_seconds():
+            self._status_sent = now
+            self.systemd.status(self.status_line())
+
     def status_line(self) -> str:
         """Return the one-line status for systemd: what is watched, what is next, what waits."""
         orders = sum(len(p.orders) for p in self._jobs.values())
@@ -247,7 +259,7 @@ class Daemon:
             if result.new_alerts and self._outbox_wake is not None:
                 self._outbox_wake.set()
             self._after_check(job_id, product, result)
-            self.systemd.status(self.status_line())
+            self._report_status()
         except Exception:
             logger.exception("%s: check failed", product.label)
         finally:
