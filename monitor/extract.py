@@ -53,7 +53,7 @@ class Document:
     The HTML tree is parsed once, on first use, and shared by every strategy.
     """
 
-    __slots__ = ("_title", "_tree", "content_type", "text", "url")
+    __slots__ = ("_raw", "_title", "_tree", "content_type", "text", "url")
 
     def __init__(self, text: str, url: str = "", content_type: str = "") -> None:
         self.text = text
@@ -61,6 +61,20 @@ class Document:
         self.content_type = content_type
         self._tree: LexborHTMLParser | None = None
         self._title: str | None = None
+        self._raw: bytes | None = None
+
+    def contains(self, phrase: str) -> bool:
+        """Return True when the raw page contains ``phrase``, as fast as CPython allows.
+
+        An ASCII page is searched as it is (a non-ASCII phrase is ruled out at once); any
+        other page as UTF-8 bytes, since a search in a str holding a CJK character is
+        several times slower than in bytes.
+        """
+        if self.text.isascii():
+            return phrase in self.text
+        if self._raw is None:
+            self._raw = self.text.encode("utf-8", "replace")
+        return phrase.encode() in self._raw
 
     @property
     def title(self) -> str:
@@ -125,17 +139,10 @@ def run_strategies(page: Document, request: Request, shop: Shop) -> dict[str, li
         ]
     if shop.selector:
         found["selector"] = from_selector(page.tree, shop.selector)
-    # Each structured-data strategy runs only when its marker is in the raw page at all: a
-    # substring test costs a fraction of a CSS query over a large tree.
-    text = page.text
-    found["json-ld"] = (
-        from_json_ld(page.tree, page_url=page.url or request.product_url)
-        if "ld+json" in text
-        else []
-    )
-    found["microdata"] = from_microdata(page.tree) if "itemprop" in text else []
-    found["rdfa"] = from_rdfa(page.tree) if _RDFA_HINT.search(text) else []
-    found["opengraph"] = from_opengraph(page.tree) if "price:amount" in text else []
+    found["json-ld"] = from_json_ld(page.tree, page_url=page.url or request.product_url)
+    found["microdata"] = from_microdata(page.tree)
+    found["rdfa"] = from_rdfa(page.tree)
+    found["opengraph"] = from_opengraph(page)
     if shop.regex:
         found["regex"] = from_regex(page.text, shop.regex)
     return found
@@ -341,7 +348,6 @@ def _amount(raw: Any) -> Decimal | None:
 # --- HTML strategies ---------------------------------------------------------------------------
 
 _STRUCK = frozenset({"del", "s", "strike"})
-_RDFA_HINT = re.compile(r"""property\s*=\s*["']?(?:schema:)?[Pp]rice\b""")
 
 
 def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
@@ -584,11 +590,23 @@ def from_rdfa(tree: LexborHTMLParser) -> list[Candidate]:
     return out
 
 
-def from_opengraph(tree: LexborHTMLParser) -> list[Candidate]:
-    """Candidates from ``product:price:amount`` / ``og:price:amount`` meta tags."""
+def from_opengraph(page: Document) -> list[Candidate]:
+    """Candidates from ``product:price:amount`` / ``og:price:amount`` meta tags.
+
+    They belong in the head, which is quick to search; the whole page is searched only
+    when the head has none and the page mentions them at all.
+    """
+    tree = page.tree
+    scope = tree.head
+    if scope is None or (
+        scope.css_first('meta[property$="price:amount"]') is None and page.contains("price:amount")
+    ):
+        scope = tree.root
+    if scope is None:
+        return []
     out = []
     for prefix in ("product:price", "og:price"):
-        for node in tree.css(f'meta[property="{prefix}:amount"]'):
+        for node in scope.css(f'meta[property="{prefix}:amount"]'):
             raw = node.attributes.get("content") or ""
             amount = prices.parse_amount(raw)
             if amount is None:
@@ -646,6 +664,7 @@ _GONE_TEXT = (
     "has been discontinued",
 )
 _CHALLENGE_HINTS = ("aptcha", "hallenge", "nc_1_wrapper")
+CHALLENGE_SCAN = 64 * 1024  # characters of a page searched for signs of a bot challenge
 
 
 def blocked_reason(page: Document) -> str | None:
@@ -653,16 +672,19 @@ def blocked_reason(page: Document) -> str | None:
     title = page.title
     if title and _BLOCKED_TITLES.search(title):
         return f'blocked: the page is a robot check or login wall (title "{_clip(title, 60)}")'
-    # The challenge selectors are slow to match on a big page; run them only when the raw
-    # page mentions a challenge at all.
-    hinted = any(hint in page.text for hint in _CHALLENGE_HINTS)
-    if hinted and page.tree.css_first(_CHALLENGE) is not None:
-        return "blocked: the page is a captcha or bot challenge"
     if page.url:
         parts = urlsplit(page.url)
         if _LOGIN_URL.search(parts.netloc.split(".")[0] + "/" + parts.path + "?" + parts.query):
             return "blocked: the shop redirected to a login page"
-    if "Enter the characters you see below" in page.text:
+    # Challenge pages are small and say so early; a product page that embeds a captcha
+    # widget further down (for reviews, a login box) is still the product page. The
+    # selectors are slow on a big tree, so they run only when the page's start hints at one.
+    head = page.text[:CHALLENGE_SCAN]
+    if not any(hint in head for hint in _CHALLENGE_HINTS):
+        return None
+    if page.tree.css_first(_CHALLENGE) is not None:
+        return "blocked: the page is a captcha or bot challenge"
+    if page.contains("Enter the characters you see below"):
         return "blocked: the page is a robot check"
     return None
 
@@ -675,7 +697,7 @@ def gone_reason(page: Document) -> str | None:
         return f'gone: the shop says the product is not available ("{_clip(headline.strip(), 60)}")'
     # Cheap test on the raw page first; only then read the visible text, because shops also
     # ship these phrases inside their JavaScript.
-    if any(phrase in page.text for phrase in _GONE_TEXT):
+    if any(page.contains(phrase) for phrase in _GONE_TEXT):
         visible = _visible_text(page.tree)
         for phrase in _GONE_TEXT:
             if phrase in visible:
