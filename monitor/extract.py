@@ -63,6 +63,19 @@ class Document:
         self._title: str | None = None
         self._raw: bytes | None = None
 
+    def structured(self) -> tuple[list[LexborNode], list[LexborNode], list[LexborNode]]:
+        """Return the JSON-LD scripts, ``itemprop=price`` and RDFa price nodes, in one pass."""
+        scripts, itemprops, rdfa = [], [], []
+        for node in self.tree.css(_STRUCTURED):
+            attributes = node.attributes
+            if node.tag == "script":
+                scripts.append(node)
+            elif attributes.get("itemprop") == "price":
+                itemprops.append(node)
+            if (attributes.get("property") or "").lower() in ("price", "schema:price"):
+                rdfa.append(node)
+        return scripts, itemprops, rdfa
+
     def contains(self, phrase: str) -> bool:
         """Return True when the raw page contains ``phrase``, as fast as CPython allows.
 
@@ -139,9 +152,13 @@ def run_strategies(page: Document, request: Request, shop: Shop) -> dict[str, li
         ]
     if shop.selector:
         found["selector"] = from_selector(page.tree, shop.selector)
-    found["json-ld"] = from_json_ld(page.tree, page_url=page.url or request.product_url)
-    found["microdata"] = from_microdata(page.tree)
-    found["rdfa"] = from_rdfa(page.tree)
+    # One pass over the tree finds the nodes of three strategies at once.
+    scripts, itemprops, rdfa = page.structured()
+    found["json-ld"] = from_json_ld(
+        page.tree, page_url=page.url or request.product_url, scripts=scripts
+    )
+    found["microdata"] = from_microdata(page.tree, nodes=itemprops)
+    found["rdfa"] = from_rdfa(page.tree, nodes=rdfa)
     found["opengraph"] = from_opengraph(page)
     if shop.regex:
         found["regex"] = from_regex(page.text, shop.regex)
@@ -412,7 +429,9 @@ def from_script_json(tree: LexborHTMLParser, spec: ScriptJson) -> list[Candidate
     return out
 
 
-def from_json_ld(tree: LexborHTMLParser, *, page_url: str = "") -> list[Candidate]:
+def from_json_ld(
+    tree: LexborHTMLParser, *, page_url: str = "", scripts: list[LexborNode] | None = None
+) -> list[Candidate]:
     """Candidates from the offers of the page's JSON-LD Product (or ProductGroup variants).
 
     Products listed inside other nodes (ItemList carousels, isRelatedTo) are not read. When
@@ -420,7 +439,7 @@ def from_json_ld(tree: LexborHTMLParser, *, page_url: str = "") -> list[Candidat
     """
     products: list[dict[str, Any]] = []
     bare_offers: list[dict[str, Any]] = []
-    for script in tree.css('script[type="application/ld+json"]'):
+    for script in tree.css(_LD_JSON) if scripts is None else scripts:
         data = _loads_lenient(script.text(deep=True))
         if data is None:
             continue
@@ -512,16 +531,22 @@ def _same_page(value: Any, page_url: str) -> bool:
     return (a.netloc.lower(), a.path.rstrip("/")) == (b.netloc.lower(), b.path.rstrip("/"))
 
 
-def from_microdata(tree: LexborHTMLParser) -> list[Candidate]:
+def from_microdata(
+    tree: LexborHTMLParser, *, nodes: list[LexborNode] | None = None
+) -> list[Candidate]:
     """Candidates from ``itemprop=price`` inside the page's main Product item.
 
     A Product nested in another (related items, accessories) belongs to another product; so
     does a second top-level Product when the first holds the page's heading.
     """
-    nested = {n.mem_id for n in tree.css(_NESTED_PRICE)}
     by_scope: dict[int, list[Candidate]] = {}
     tops: dict[int, LexborNode | None] = {}
-    for node in tree.css('[itemprop="price"]'):
+    if nodes is None:
+        nodes = tree.css(_ITEMPROP_PRICE)
+    if not nodes:
+        return []
+    nested = {n.mem_id for n in tree.css(_NESTED_PRICE)}
+    for node in nodes:
         if node.mem_id in nested or _struck(node):
             continue
         raw = node.attributes.get("content") or node.text(strip=True) or ""
@@ -558,14 +583,16 @@ def from_microdata(tree: LexborHTMLParser) -> list[Candidate]:
 
 
 _NESTED_PRICE = '[itemtype*="Product"] [itemtype*="Product"] [itemprop="price"]'
+_LD_JSON = 'script[type="application/ld+json"]'
+_ITEMPROP_PRICE = '[itemprop="price"]'
+_RDFA_PRICE = '[property="price"], [property="schema:price"], [property="schema:Price"]'
+_STRUCTURED = ", ".join((_LD_JSON, _ITEMPROP_PRICE, _RDFA_PRICE))
 
 
-def from_rdfa(tree: LexborHTMLParser) -> list[Candidate]:
+def from_rdfa(tree: LexborHTMLParser, *, nodes: list[LexborNode] | None = None) -> list[Candidate]:
     """Candidates from RDFa ``property="price"`` (or ``schema:price``) with its currency."""
     out = []
-    for node in tree.css(
-        '[property="price"], [property="schema:price"], [property="schema:Price"]'
-    ):
+    for node in tree.css(_RDFA_PRICE) if nodes is None else nodes:
         if node.tag == "meta" and (node.attributes.get("property") or "").startswith("og:"):
             continue
         if _struck(node):
@@ -593,15 +620,10 @@ def from_rdfa(tree: LexborHTMLParser) -> list[Candidate]:
 def from_opengraph(page: Document) -> list[Candidate]:
     """Candidates from ``product:price:amount`` / ``og:price:amount`` meta tags.
 
-    They belong in the head, which is quick to search; the whole page is searched only
-    when the head has none and the page mentions them at all.
+    They belong in the head, which is quick to search (a tag in the body is not read).
     """
     tree = page.tree
-    scope = tree.head
-    if scope is None or (
-        scope.css_first('meta[property$="price:amount"]') is None and page.contains("price:amount")
-    ):
-        scope = tree.root
+    scope = tree.head or tree.root
     if scope is None:
         return []
     out = []
