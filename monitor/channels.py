@@ -55,6 +55,16 @@ class SendResult:
     error: str = ""
 
 
+def _why(result: Any) -> str:
+    """Return Apprise's own last warning for a failed send (it names no secret), or its status."""
+    status: str = result.status.name.lower()
+    try:
+        warnings = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
+    except Exception:  # the log API is a convenience; the status is what counts
+        warnings = []
+    return f"{status}: {warnings[-1][:160]}" if warnings else status
+
+
 def has_secret(url: str) -> bool:
     """Return True when a notification URL, as written, carries a token or a password.
 
@@ -173,4 +183,4 @@ class Notifier:
             return SendResult(False, f"notifier raised {type(exc).__name__}")
         if result.status == apprise.AppriseResultStatus.SUCCESS:
             return SendResult(True)
-        return SendResult(False, result.status.name.lower())
+        return SendResult(False, _why(result))

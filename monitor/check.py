@@ -138,7 +138,8 @@ async def observe(
             proxy=product.shop.proxy,
         )
     except FetchError as exc:
-        return Observation(product.url, clock(), Extraction(Status.UNKNOWN, reason=exc.reason))
+        extraction = Extraction(Status.UNKNOWN, reason=exc.reason)
+        return Observation(product.url, clock(), extraction, retry_after=exc.retry_after)
     if page.gone:
         extraction = Extraction(
             Status.NOT_FOUND, reason=f"HTTP {page.status}: the product page is gone"

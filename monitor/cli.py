@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,13 @@ class _Cli(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                click.echo(
+                    "price-monitor: the database is locked by another process (waited 10 s); "
+                    "try again, or look for a stuck price-monitor or sqlite3 process",
+                    err=True,
+                )
+                ctx.exit(1)
             if ctx.find_root().params.get("verbose"):
                 raise
             click.echo(

@@ -134,7 +134,12 @@ def parse_duration(value: object) -> timedelta:
             {"got": _got(value)},
         )
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise PydanticCustomError(
+            "duration", "is far too long, got {got}", {"got": _got(value)}
+        ) from None
     if duration <= timedelta(0):
         raise PydanticCustomError(
             "duration", "must be longer than 0, got {got}", {"got": _got(value)}
@@ -198,7 +203,7 @@ def _timezone(value: object) -> str:
     if isinstance(value, str):
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
             pass
         else:
             return value
@@ -253,7 +258,7 @@ def _regex(value: object) -> str:
     if isinstance(value, str) and value:
         try:
             compiled = re.compile(value)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise PydanticCustomError(
                 "regex", "not a valid regular expression: {error}", {"error": str(exc)}
             ) from None
@@ -559,9 +564,11 @@ def _build(
         start = len(problems)
         section = _validate(OrderSection, raw_order, where, problems)
         _check_id_unique(raw_order, where, seen_ids, problems)
-        if raw_order.get("shop") not in broken_shops:  # a broken shop is reported already
+        shop_name = raw_order.get("shop")
+        shop_broken = isinstance(shop_name, str) and shop_name in broken_shops
+        if not shop_broken:  # a broken [shops.NAME] is reported already
             _check_order_across_fields(raw_order, where, shops, problems)
-        if section is None or monitor is None or len(problems) > start:
+        if section is None or monitor is None or shop_broken or len(problems) > start:
             continue
         orders.append(_resolve_order(section, where, monitor, shops[section.shop], warnings))
 
@@ -571,8 +578,10 @@ def _build(
         warnings.append("notify.urls is empty: alerts will be kept in the database but not sent")
     warnings.extend(_secret_exposure(path, raw))
     database = (
-        Path(monitor.database).expanduser() if monitor.database else default_database_path(env)
-    )
+        _expand(monitor.database, "monitor.database", problems)
+        if monitor.database
+        else default_database_path(env)
+    ) or Path()
     templates = _templates_folder(notify.templates, path, problems)
     if problems:
         return None
@@ -600,11 +609,22 @@ def _build(
     )
 
 
+def _expand(value: str, where: str, problems: list[Problem]) -> Path | None:
+    """Return a path with ``~`` expanded; a ``~user`` that does not exist is a problem."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        problems.append(Problem(where, f'"{value}": no such user for ~ to stand for'))
+        return None
+
+
 def _templates_folder(value: str | None, path: Path, problems: list[Problem]) -> Path | None:
     """Resolve ``[notify] templates`` and check every template in it against its fields."""
     if value is None:
         return None
-    folder = Path(value).expanduser()
+    folder = _expand(value, "notify.templates", problems)
+    if folder is None:
+        return None
     if not folder.is_absolute():
         folder = path.parent / folder
     problems.extend(Problem("notify.templates", p) for p in check_folder(folder))

@@ -277,6 +277,10 @@ class Daemon:
         if result.observation.status is Status.UNKNOWN:
             failures = self._history.product_state(product.id).failures
             delay = backoff(product.interval_seconds, failures)
+            asked = result.observation.retry_after
+            if asked is not None and asked > product.interval_seconds:
+                # The shop said when to come back (Retry-After): not before that.
+                delay = max(delay or timedelta(0), timedelta(seconds=asked))
             if delay is not None:
                 logger.info(
                     "%s: %d failures in a row; next check in %s", product.label, failures, delay
@@ -373,6 +377,7 @@ class Daemon:
     async def _outbox_worker(self, history: History) -> None:
         """Deliver due alerts when a check found some, and every OUTBOX_INTERVAL for retries."""
         assert self._outbox_wake is not None
+        self._outbox_wake.set()  # alerts left pending by the last run go out at start-up
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wake.wait(), OUTBOX_INTERVAL.total_seconds())

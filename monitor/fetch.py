@@ -16,10 +16,12 @@ import random
 import re
 import time
 import urllib.request
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +43,7 @@ DEFAULT_HEADERS = {
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_REDIRECTS = 10
+DEADLINE_FACTOR = 4  # a whole fetch may take this many read timeouts
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
@@ -100,6 +103,7 @@ class Fetcher:
         self.politeness = politeness
         self.max_bytes = max_bytes
         self._timeout = timeout
+        self._deadline = DEADLINE_FACTOR * (timeout.read or TIMEOUT.read or 20.0)
         self._transport = transport
         self._sleep = sleep
         self._monotonic = monotonic
@@ -154,7 +158,18 @@ class Fetcher:
         for attempt in range(1, policy.attempts + 1):
             try:
                 async with self._slot(urlsplit(url).hostname or ""):
-                    return await self._once(url, request_headers, proxy)
+                    # httpx's read timeout is per read: a shop that trickles a byte just
+                    # inside it would hold the check and the host's slot for ever.
+                    async with asyncio.timeout(self._deadline):
+                        return await self._once(url, request_headers, proxy)
+            except TimeoutError:
+                exc = FetchError(
+                    f"timed out: no complete answer within {self._deadline:.0f} s", retryable=True
+                )
+                if attempt == policy.attempts:
+                    raise exc from None
+                await self._sleep(policy.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+                continue
             except FetchError as exc:
                 if not exc.retryable or attempt == policy.attempts:
                     raise
@@ -213,12 +228,25 @@ class Fetcher:
             raise FetchError(f"{type(exc).__name__}: {exc}"[:200], retryable=True) from None
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """Read a body up to the cap. Compressed bodies are inflated here, a bounded piece at
+        a time, because httpx inflates a whole network read at once: one 64 KB read of a
+        gzip bomb would become 64 MB before anything could count it."""
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        inflater = _inflater(encoding)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        stream = response.aiter_raw() if inflater is not None else response.aiter_bytes()
+        async for chunk in stream:
+            if inflater is not None:
+                try:
+                    chunk = inflater.decompress(chunk, self.max_bytes + 1 - size)
+                except zlib.error as exc:
+                    raise FetchError(f"undecodable {encoding} body: {exc}") from None
+                if inflater.unconsumed_tail:
+                    size = self.max_bytes + 1  # more output waits than the cap allows
             size += len(chunk)
             if size > self.max_bytes:
                 raise FetchError(f"page is over the {self.max_bytes}-byte cap; stopped reading")
@@ -230,6 +258,15 @@ class Fetcher:
 class _Host:
     slots: asyncio.Semaphore
     last_start: float = float("-inf")
+
+
+def _inflater(encoding: str) -> Any:
+    """Return a zlib decompressor for a gzip or deflate body, or None for anything else."""
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS)
+    return None
 
 
 def cookie_header(path: str, url: str) -> str | None:

@@ -111,6 +111,7 @@ class Observation:
     seen_at: datetime
     extraction: Extraction
     body: bytes | None = field(default=None, repr=False, compare=False)
+    retry_after: float | None = None  # seconds the shop asked us to wait (429/503)
 
     @property
     def status(self) -> Status:

@@ -56,6 +56,8 @@ def parse_price(text: str) -> ParsedPrice | None:
 
     Return None when the text holds no amount.
     """
+    if "\ufffd" in text:
+        return None  # a byte that did not decode sits in the price: it cannot be read safely
     parsed = Price.fromstring(text)
     if parsed.amount is None:
         return None

@@ -119,7 +119,11 @@ def check_folder(folder: Path) -> list[str]:
     if not folder.is_dir():
         return [f"{folder} is not a folder"]
     problems = []
-    for path in sorted(folder.iterdir()):
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        return [f"cannot list {folder}: {exc.strerror or exc}"]
+    for path in entries:
         name, _, rest = path.name.partition(".")
         language = rest.removesuffix(".txt")
         if name not in FIELDS or language not in LANGUAGES or not rest.endswith(".txt"):
