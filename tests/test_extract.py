@@ -171,7 +171,12 @@ def test_slightly_malformed_json_ld_is_still_read() -> None:
 
 def test_a_product_named_with_404_is_not_a_gone_page() -> None:
     html = page(
-        ld({"@type": "Product", "offers": {"@type": "Offer", "price": "99", "priceCurrency": "USD"}}),
+        ld(
+            {
+                "@type": "Product",
+                "offers": {"@type": "Offer", "price": "99", "priceCurrency": "USD"},
+            }
+        ),
         body="<h1>Runner 404 shoe</h1>",
         title="Runner 404 shoe",
     )
