@@ -290,6 +290,7 @@ def _failure_messages(
         failing_since=before.failing_since,
         observation=observation,
         threshold=settings.failing_after,
+        status_before=before.last_status,
     )
     tags = tuple(sorted({t for o in product.orders for t in o.tags}))
     return [

@@ -387,6 +387,7 @@ class ShopSection(_Section):
     window_days: Annotated[int, Field(ge=1, le=365)] | None = None
     window_starts: Literal["order", "delivery"] | None = None
     min_interval: Duration | None = None
+    interval: Duration | None = None
     threshold: ThresholdValue | None = None
     claim: Text | None = None
     refund_path: Text | None = None
@@ -793,7 +794,7 @@ def _resolve_order(
         warnings.append(
             f"{label}: {host} is not one of {shop.key}'s domains ({', '.join(shop.domains)})"
         )
-    interval = section.interval or monitor.interval
+    interval = section.interval or shop.interval or monitor.interval
     if interval < shop.min_interval:
         warnings.append(
             f"{label}: interval raised to {shop.key}'s minimum of {_human(shop.min_interval)}"

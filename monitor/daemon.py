@@ -274,6 +274,16 @@ class Daemon:
             self._scheduler.remove_job(job_id)
             self._jobs.pop(job_id, None)
             return
+        if result.observation.status is Status.NOT_FOUND:
+            logger.warning(
+                "%s: the shop says the product is gone (%s); no longer polled until the "
+                "config is edited or reloaded",
+                product.label,
+                result.observation.reason,
+            )
+            self._scheduler.remove_job(job_id)
+            self._jobs.pop(job_id, None)
+            return
         if result.observation.status is Status.UNKNOWN:
             failures = self._history.product_state(product.id).failures
             delay = backoff(product.interval_seconds, failures)

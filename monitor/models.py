@@ -175,6 +175,7 @@ class AlertKind(StrEnum):
     WINDOW_CLOSED = "window_closed"
     CHECKS_FAILING = "checks_failing"
     RECOVERED = "recovered"
+    PRODUCT_GONE = "product_gone"
     CONFIG_REJECTED = "config_rejected"
     TEST = "test"
 
@@ -241,9 +242,9 @@ class WindowAlert:
 
 @dataclass(frozen=True, slots=True)
 class FailureAlert:
-    """A product that has not been read for N checks in a row, or that reads again."""
+    """A product that has not been read for N checks in a row, reads again, or is gone."""
 
-    kind: AlertKind  # CHECKS_FAILING or RECOVERED
+    kind: AlertKind  # CHECKS_FAILING, RECOVERED or PRODUCT_GONE
     dedupe_key: str
     order_ids: tuple[str, ...]
     url: str

@@ -215,11 +215,28 @@ def failure_alerts(
     failing_since: datetime | None,
     observation: Observation,
     threshold: int,
+    status_before: str | None = None,
 ) -> list[FailureAlert]:
     """Return "checks failing" when a product reaches ``threshold`` unknowns in a row, and
-    "recovered" on its first good read after that. One of each per streak."""
+    "recovered" on its first good read after that: one of each per streak. Return "product
+    gone" once when the shop says the product no longer exists (404, 410, an off-shelf page).
+    """
     failed = observation.status is Status.UNKNOWN
     since = failing_since or observation.seen_at
+    if observation.status is Status.NOT_FOUND:
+        if status_before == Status.NOT_FOUND.value:
+            return []
+        return [
+            FailureAlert(
+                kind=AlertKind.PRODUCT_GONE,
+                dedupe_key=f"product:{product_id}|{AlertKind.PRODUCT_GONE.value}",
+                order_ids=order_ids,
+                url=url,
+                failures=0,
+                since=observation.seen_at,
+                reason=observation.reason,
+            )
+        ]
     if failed and failures_before + 1 == threshold:
         kind = AlertKind.CHECKS_FAILING
         failures = threshold

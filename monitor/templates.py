@@ -81,6 +81,7 @@ FIELDS: Mapping[str, frozenset[str]] = {
     ),
     "checks_failing": frozenset(("order_ids", "failures", "since", "reason", "url")),
     "recovered": frozenset(("order_ids", "failures", "since", "reason", "url")),
+    "product_gone": frozenset(("order_ids", "failures", "since", "reason", "url")),
 }
 
 

@@ -202,6 +202,15 @@ def test_a_shop_section_overrides_a_builtin_or_adds_a_shop(tmp_path: Path) -> No
     ]
 
 
+def test_interval_comes_from_the_order_then_the_shop_then_monitor(tmp_path: Path) -> None:
+    shop_default = '[shops.jd]\ninterval = "3h"\n' + MINIMAL_ORDER
+    assert parse(shop_default, tmp_path).orders[0].interval == timedelta(hours=3)
+    assert parse(shop_default + 'interval = "90m"\n', tmp_path).orders[0].interval == timedelta(
+        minutes=90
+    )
+    assert parse(MINIMAL_ORDER, tmp_path).orders[0].interval == timedelta(hours=2)
+
+
 def test_interval_below_the_shops_minimum_is_raised_with_a_warning(tmp_path: Path) -> None:
     config = parse(MINIMAL_ORDER + 'interval = "5m"\n', tmp_path)
     assert config.orders[0].interval == timedelta(hours=1)

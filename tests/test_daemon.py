@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -181,9 +182,7 @@ def test_run_refuses_a_broken_config_with_exit_2(tmp_path: Path) -> None:
 def test_a_shop_answering_500_then_429_then_200_is_retried_politely(
     httpserver: HTTPServer, receiver: Receiver, tmp_path: Path
 ) -> None:
-    page = product_page(
-        DemoProduct("/phone", "Phone", __import__("decimal").Decimal("4599.00"), "CNY", "S", ())
-    )
+    page = product_page(DemoProduct("/phone", "Phone", Decimal("4599.00"), "CNY", "S", ()))
     answers = [
         Response("busy", status=500),
         Response("slow down", status=429, headers={"Retry-After": "1"}),
@@ -217,3 +216,39 @@ def test_a_shop_answering_500_then_429_then_200_is_retried_politely(
     assert seen[1] - seen[0] >= 0.9  # backed off after the 500 (about 2 s, with jitter)
     assert seen[2] - seen[1] >= 0.95  # waited out the Retry-After of 1 s
     assert len(receiver.wait_for(1)) == 1
+
+
+def test_a_product_that_is_gone_is_alerted_once_and_no_longer_polled(
+    run_daemon, httpserver: HTTPServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    asked = {"/gone": 0, "/phone": 0}
+
+    def gone(request: Request) -> Response:
+        asked["/gone"] += 1
+        return Response("gone", status=410)
+
+    def phone_page(request: Request) -> Response:
+        # The healthy product drops on its fourth check: by then the daemon has had three
+        # more chances to ask for the gone one.
+        asked["/phone"] += 1
+        price = "4599.00" if asked["/phone"] >= 4 else "4999.00"
+        page = product_page(DemoProduct("/phone", "Phone", Decimal(price), "CNY", "S", ()))
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/gone").respond_with_handler(gone)
+    httpserver.expect_request("/phone").respond_with_handler(phone_page)
+    orders = [
+        phone(httpserver.url_for("/gone"), "GONE-1"),
+        phone(httpserver.url_for("/phone"), "PHONE-1"),
+    ]
+    config = write_config(
+        tmp_path / "config.toml", orders=orders, urls=[receiver.url], extra=TEST_SHOPS
+    )
+    daemon = run_daemon(config)
+    first, second = receiver.wait_for(2)
+    assert first["title"] == "商品页已不存在：订单 GONE-1"
+    assert "PHONE-1" in second["title"] and "¥400.00" in second["title"]
+    assert asked["/gone"] == 1  # alerted once, then no longer asked
+    assert daemon.stop() == 0
+    assert "no longer polled" in daemon.log
+    assert receiver.requests == 2

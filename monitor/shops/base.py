@@ -59,6 +59,7 @@ class Shop:
     window_days: int | None = None
     window_starts: WindowStart = "order"
     min_interval: timedelta = timedelta(minutes=30)
+    interval: timedelta | None = None  # how often to check this shop's orders by default
     threshold: Threshold | None = None  # the shop's default smallest drop worth an alert
     claim: str = ""
     refund_path: str = ""

@@ -321,6 +321,7 @@ def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
         expected.append(("FAULTY", "checks_failing"))
     else:
         assert failures == [0, 0, 0]  # a gone product is an answer, not a failure
+        expected.append(("FAULTY", "product_gone"))  # said once, not once per check
     alerts = history.alerts()
     assert sorted((a.order_id, a.kind) for a in alerts) == sorted(expected)
     assert {a.status for a in alerts} == {"sent"}
@@ -331,8 +332,10 @@ def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
 
     messages = fast_receiver.wait_for(len(expected))
     assert fast_receiver.requests == len(expected)
-    failing = [m for m in messages if "FAULTY" in m["title"]]
+    failing = [m for m in messages if "FAULTY" in m["title"] and "读不到价格" in m["title"]]
     assert len(failing) == (fault.status == "unknown")
+    gone = [m for m in messages if "商品页已不存在" in m["title"]]
+    assert len(gone) == (fault.status == "not_found")
     for message in failing:
         assert "读不到价格" in message["title"]
         assert state.last_reason[:40] in message["message"]  # the last reason is in the alert
@@ -387,14 +390,15 @@ def test_price_monitor_check_keeps_going_past_many_broken_shops_at_once(
         "GONE: not_found: HTTP 410: the product page is gone",
     ):
         assert all(line in output for output in outputs), line
+    assert "alerts: 1 sent, 0 failed" in first  # the product page that is gone
     assert "alerts: 7 sent, 0 failed" in second  # 6 checks failing, 1 drop
 
-    messages = fast_receiver.wait_for(7)
+    messages = fast_receiver.wait_for(8)
     titles = sorted(m["title"] for m in messages)
     assert sum("读不到价格" in t for t in titles) == 6
-    assert not any("GONE" in t for t in titles)
+    assert [t for t in titles if "GONE" in t] == ["商品页已不存在：订单 GONE"]
     assert sum("HEALTHY" in t and "¥400.00" in t for t in titles) == 1
-    assert fast_receiver.requests == 7
+    assert fast_receiver.requests == 8
     status = cli_run(path, "status").output
     assert "HEALTHY" in status and "¥4,599.00" in status
 
