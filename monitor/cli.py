@@ -227,7 +227,7 @@ def status(ctx: click.Context) -> None:
     if not rows:
         click.echo("No orders in the config yet: add [[orders]] (see config.example.toml).")
         return
-    click.echo(render_table(rows, tz=config.timezone, now=now))
+    click.echo(render_table(rows, tz=config.timezone))
     if pending:
         click.echo(f"\n{pending} alert{'s' * (pending != 1)} waiting to be sent.")
 

@@ -228,7 +228,7 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
         finally:
             history.close()
         echo("\n`price-monitor status` now shows:\n")
-        echo(render_table(rows, tz=config.timezone, now=utcnow()))
+        echo(render_table(rows, tz=config.timezone))
     echo(f"\nDone in {time.monotonic() - started:.1f} s: {sent} alerts sent.")
     return sent
 

@@ -3,7 +3,6 @@
 MonitorError                 base: anything the user can act on
 ├── ConfigError              the config file is missing or invalid (every problem listed)
 ├── FetchError               a page could not be fetched (network, HTTP status, size cap)
-├── NotifyError              notification targets could not be set up
 └── StateError               the state database is unusable or an order is unknown
 """
 
@@ -57,10 +56,6 @@ class FetchError(MonitorError):
         self.retry_after = retry_after
         self.retryable = retryable
         super().__init__(reason)
-
-
-class NotifyError(MonitorError):
-    """Notification targets could not be set up."""
 
 
 class StateError(MonitorError):

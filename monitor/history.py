@@ -359,18 +359,6 @@ class History:
             for r in rows
         ]
 
-    def latest_price(self, product_id: int) -> PriceRun | None:
-        runs = self.db.execute(
-            "SELECT amount, currency, availability, first_seen, last_seen, checks FROM prices "
-            "WHERE product_id = ? ORDER BY id DESC LIMIT 1",
-            [product_id],
-        ).fetchone()
-        if runs is None:
-            return None
-        return PriceRun(
-            Money(Decimal(runs[0]), runs[1]), runs[2], unstamp(runs[3]), unstamp(runs[4]), runs[5]
-        )
-
     # --- the outbox -----------------------------------------------------------------------
 
     def _enqueue(self, message: Message, *, now: str) -> int:
@@ -515,9 +503,6 @@ class History:
     def latest_claim(self, order_id: str) -> ClaimRecord | None:
         records = self.claims(order_id)
         return records[-1] if records else None
-
-    def order_ids(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT id FROM orders ORDER BY id").fetchall()]
 
     def pending_count(self) -> int:
         row = self.db.execute("SELECT count(*) FROM alerts WHERE status = 'pending'").fetchone()

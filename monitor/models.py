@@ -201,7 +201,6 @@ class Alert:
     window: Window
     seen_at: datetime
     url: str
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class ReviewReason(StrEnum):
@@ -251,9 +250,6 @@ class FailureAlert:
     failures: int
     since: datetime
     reason: str
-
-
-AnyAlert = Alert | ReviewAlert | WindowAlert | FailureAlert
 
 
 @dataclass(frozen=True, slots=True)

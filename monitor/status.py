@@ -80,7 +80,7 @@ HEADERS = (
 )
 
 
-def render_table(rows: Sequence[StatusRow], *, tz: ZoneInfo, now: datetime) -> str:
+def render_table(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
     """Return the rows as an aligned text table (CJK characters count as two columns)."""
     cells = [HEADERS]
     for row in rows:

@@ -11,14 +11,9 @@ from collections.abc import Mapping
 from monitor.shops.base import ApiSpec, ScriptJson, Shop
 from monitor.shops.catalogue import BUILTIN_SHOPS
 
-__all__ = ["BUILTIN", "ApiSpec", "ScriptJson", "Shop", "builtin_shop", "shop_for_host"]
+__all__ = ["BUILTIN", "ApiSpec", "ScriptJson", "Shop", "shop_for_host"]
 
 BUILTIN: Mapping[str, Shop] = {shop.key: shop for shop in BUILTIN_SHOPS}
-
-
-def builtin_shop(key: str) -> Shop | None:
-    """Given a shop key such as ``"jd"``, return its built-in profile, or None."""
-    return BUILTIN.get(key)
 
 
 def shop_for_host(host: str, shops: Mapping[str, Shop]) -> Shop | None:
