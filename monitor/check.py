@@ -19,7 +19,7 @@ from monitor import rules
 from monitor.config import Config, Order
 from monitor.errors import FetchError
 from monitor.extract import Request, api_url, extract
-from monitor.fetch import Fetcher, Politeness
+from monitor.fetch import Fetcher, Page, Politeness
 from monitor.history import History, ProductState
 from monitor.models import Alert, Extraction, Message, Observation, ReviewAlert, Status
 from monitor.notify import (
@@ -105,15 +105,18 @@ def watched_products(
     return products
 
 
-def fetch_target(product: Product) -> tuple[str, dict[str, str]]:
-    """Return the URL to fetch for a product and its headers: the shop's API when it has one."""
-    headers = dict(product.shop.headers)
-    spec = product.shop.api
-    if spec is not None and product.selector is None:
-        url = api_url(spec, product_url=product.url, sku=product.sku)
-        if url is not None:
-            return url, {**headers, **spec.headers}
-    return product.url, headers
+async def fetch_source(fetcher: Fetcher, shop: Shop, request: Request) -> Page:
+    """Fetch what a check reads for a product: the shop's JSON API when it has one (and the
+    order names no selector), else the product page, with the shop's headers, cookies and
+    proxy. Raise FetchError when it cannot be fetched."""
+    url, headers = request.product_url, dict(shop.headers)
+    if shop.api is not None and request.selector is None:
+        api = api_url(shop.api, product_url=request.product_url, sku=request.sku)
+        if api is not None:
+            url, headers = api, {**headers, **shop.api.headers}
+    return await fetcher.fetch(
+        url, headers=headers or None, cookies_file=shop.cookies_file, proxy=shop.proxy
+    )
 
 
 def politeness(config: Config) -> Politeness:
@@ -129,14 +132,14 @@ async def observe(
     product: Product, fetcher: Fetcher, *, clock: Callable[[], datetime]
 ) -> Observation:
     """Fetch a product's page and read its price; every failure becomes an ``unknown``."""
-    url, headers = fetch_target(product)
+    request = Request(
+        sku=product.sku,
+        selector=product.selector,
+        currency=product.currency,
+        product_url=product.url,
+    )
     try:
-        page = await fetcher.fetch(
-            url,
-            headers=headers or None,
-            cookies_file=product.shop.cookies_file,
-            proxy=product.shop.proxy,
-        )
+        page = await fetch_source(fetcher, product.shop, request)
     except FetchError as exc:
         extraction = Extraction(Status.UNKNOWN, reason=exc.reason)
         return Observation(product.url, clock(), extraction, retry_after=exc.retry_after)
@@ -145,12 +148,6 @@ async def observe(
             Status.NOT_FOUND, reason=f"HTTP {page.status}: the product page is gone"
         )
     else:
-        request = Request(
-            sku=product.sku,
-            selector=product.selector,
-            currency=product.currency,
-            product_url=product.url,
-        )
         try:
             extraction = extract(
                 page.text, request, shop=product.shop, url=page.url, content_type=page.content_type

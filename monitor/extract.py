@@ -118,9 +118,13 @@ def extract(
     content_type: str = "",
 ) -> Extraction:
     """Given a fetched body and what the order says, return the verdict on its price."""
+    return extract_document(Document(text, url, content_type), request, shop=shop)
+
+
+def extract_document(page: Document, request: Request, *, shop: Shop = GENERIC) -> Extraction:
+    """Like ``extract``, for a caller that keeps the Document (and its parsed tree)."""
     if request.currency is None and shop.currency is not None:
         request = replace(request, currency=shop.currency)
-    page = Document(text, url, content_type)
     if page.is_json:
         return _from_json_body(page, request, shop)
     blocked = blocked_reason(page)

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor import prices
+from monitor.check import fetch_source
 from monitor.errors import FetchError
-from monitor.extract import Document, Request, api_url, extract
+from monitor.extract import Document, Request, extract_document
 from monitor.fetch import Fetcher, decode
 from monitor.models import Extraction, Status
 from monitor.shops import Shop, shop_for_host
@@ -87,16 +88,10 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
     """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict."""
     if is_url(target):
         request = replace(request, product_url=request.product_url or target)
-        url = target
-        headers = dict(shop.headers)
-        if shop.api is not None and request.selector is None:
-            api = api_url(shop.api, product_url=target, sku=request.sku)
-            if api is not None:
-                url, headers = api, {**headers, **shop.api.headers}
         try:
-            page = await fetcher.fetch(url, headers=headers or None)
+            page = await fetch_source(fetcher, shop, request)
         except FetchError as exc:
-            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=exc.reason), url)
+            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=exc.reason), target)
         if page.gone:
             gone = Extraction(Status.NOT_FOUND, reason=f"HTTP {page.status}: the page is gone")
             return ProbeResult(target, shop, gone, page.url)
@@ -110,8 +105,8 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
             return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=reason), target)
         content_type = "application/json" if path.suffix.lower() == ".json" else "text/html"
         text, where = decode(body, content_type), request.product_url
-    extraction = extract(text, request, shop=shop, url=where, content_type=content_type)
     document = Document(text, where, content_type)
+    extraction = extract_document(document, request, shop=shop)
     suggestions: tuple[Suggestion, ...] = ()
     window_days = None
     if not document.is_json:
