@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -199,25 +200,28 @@ class Daemon:
     def _sync_jobs(self) -> None:
         """Make the scheduler's jobs match the config: add, reschedule, drop."""
         assert self._scheduler is not None and self._history is not None
-        scheduler = self._scheduler
         wanted = {
             f"product:{p.id}": p
             for p in watched_products(self.config, self._history, now=self.clock())
         }
         for job_id in set(self._jobs) - set(wanted):
             logger.info("%s: no longer watched", self._jobs[job_id].label)
-            with contextlib.suppress(Exception):
-                scheduler.remove_job(job_id)
-            del self._jobs[job_id]
+            self._drop_job(job_id)
         for job_id, product in wanted.items():
             current = self._jobs.get(job_id)
             if current == product:
                 continue
             if current is not None:
                 logger.info("%s: changed; rescheduled", product.label)
-                with contextlib.suppress(Exception):
-                    scheduler.remove_job(job_id)
+                self._drop_job(job_id)
             self._add_job(job_id, product)
+
+    def _drop_job(self, job_id: str) -> None:
+        """Stop polling a product: its scheduler job and our record of it go."""
+        assert self._scheduler is not None
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
+        self._jobs.pop(job_id, None)
 
     def _add_job(self, job_id: str, product: Product) -> None:
         assert self._scheduler is not None
@@ -271,8 +275,7 @@ class Daemon:
         now = self.clock()
         if not any(rules.is_watched(o, product.shop, now) for o in product.orders):
             logger.info("%s: every window has closed; no longer polled", product.label)
-            self._scheduler.remove_job(job_id)
-            self._jobs.pop(job_id, None)
+            self._drop_job(job_id)
             return
         if result.observation.status is Status.NOT_FOUND:
             logger.warning(
@@ -281,8 +284,7 @@ class Daemon:
                 product.label,
                 result.observation.reason,
             )
-            self._scheduler.remove_job(job_id)
-            self._jobs.pop(job_id, None)
+            self._drop_job(job_id)
             return
         if result.observation.status is Status.UNKNOWN:
             failures = self._history.product_state(product.id).failures
