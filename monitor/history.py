@@ -233,9 +233,11 @@ class History:
     def sync_orders(self, orders: Iterable[Order], *, now: datetime) -> dict[str, int]:
         """Store the config's orders; return each order id's product id."""
         product_ids: dict[str, int] = {}
-        for order in orders:
-            product_ids[order.id] = self.product_id(order.url, order.sku, now=now)
+        # One transaction for the lot: a commit per order made syncing 10,000 orders,
+        # which every command and every reload does, take most of a second.
         with self._transaction():
+            for order in orders:
+                product_ids[order.id] = self.product_id(order.url, order.sku, now=now)
             for order in orders:
                 self.db.execute(
                     """
