@@ -35,12 +35,12 @@ from apprise.decorators import notify as apprise_notify
 
 from bench.shop import ShopProcess, base_price
 from monitor.channels import Notifier
-from monitor.check import Settings, check_all, watched_products
-from monitor.config import load_config
-from monitor.daemon import utcnow
-from monitor.fetch import Fetcher, Politeness
+from monitor.check import check_all, watched_products
+from monitor.clock import utcnow
+from monitor.config import MonitorSettings, load_config
+from monitor.delivery import deliver_due
+from monitor.fetch import Fetcher
 from monitor.history import History
-from monitor.notify import deliver_due
 
 DELIVERED: list[str] = []
 
@@ -109,19 +109,18 @@ async def one_pass(
     name: str, products: list[Any], history: History, config: Any, concurrency: int
 ) -> PassFigures:
     DELIVERED.clear()
-    settings = Settings.from_config(config)
-    politeness = Politeness(concurrency=concurrency, per_host=concurrency, host_delay=0, attempts=1)
+    settings = MonitorSettings(concurrency=concurrency, host_delay="0s", retries=0)
     wall, cpu = time.perf_counter(), time.process_time()
-    async with Fetcher(politeness=politeness) as fetcher:
+    async with Fetcher(settings, per_host=concurrency) as fetcher:
         results = await check_all(
             products,
+            config=config,
             fetcher=fetcher,
             history=history,
             clock=utcnow,
-            settings=settings,
             concurrency=concurrency,
         )
-    await deliver_due(history, Notifier(config.notify), clock=utcnow)
+    await deliver_due(history.outbox, Notifier(config.notify.urls), clock=utcnow)
     figures = PassFigures(
         name, len(results), time.perf_counter() - wall, time.process_time() - cpu, len(DELIVERED)
     )
@@ -186,8 +185,8 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
 
 
 def verify_alerts(history: History, lowered: dict[int, Decimal]) -> None:
-    alerts = history.alerts()
-    by_order = {a.order_id: a for a in alerts if a.kind == "drop"}
+    alerts = history.outbox.entries()
+    by_order = {a.message.order_id: a for a in alerts if a.message.kind == "drop"}
     expected = {f"B{i:06d}": price for i, price in lowered.items()}
     if set(by_order) != set(expected):
         raise SystemExit(f"alerts for {len(by_order)} orders, expected {len(expected)}")
@@ -195,12 +194,13 @@ def verify_alerts(history: History, lowered: dict[int, Decimal]) -> None:
         alert = by_order[order_id]
         index = int(order_id[1:])
         drop = base_price(index) - price
+        message = alert.message
         if (
-            f"¥{price:,.2f}" not in alert.body
-            or f"¥{drop:,.2f}" not in alert.title
+            f"¥{price:,.2f}" not in message.body
+            or f"¥{drop:,.2f}" not in message.title
             or alert.status != "sent"
         ):
-            raise SystemExit(f"{order_id}: wrong alert {alert.title!r}")
+            raise SystemExit(f"{order_id}: wrong alert {message.title!r}")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from bench.pages import product_page  # noqa: E402
 from monitor.extract import Request, extract  # noqa: E402
 from monitor.fetch import decode  # noqa: E402
-from monitor.shops import BUILTIN  # noqa: E402
+from monitor.shops import catalogue  # noqa: E402
 
 
 def rate(work: Callable[[], object], seconds: float) -> float:
@@ -67,7 +67,7 @@ def main() -> None:
     fixtures: list[tuple[str, Callable[[], object]]] = []
     for spec in sorted((ROOT / "tests" / "fixtures" / "shops").glob("*/*.html")):
         text = decode(spec.read_bytes(), "text/html")
-        shop = BUILTIN.get(spec.parent.name, BUILTIN["generic"])
+        shop = catalogue().get(spec.parent.name, catalogue()["generic"])
         fixtures.append((text, lambda text=text, shop=shop: extract(text, Request(), shop=shop)))
     if fixtures:
         size = sum(len(t.encode()) for t, _ in fixtures) / len(fixtures) / 1024

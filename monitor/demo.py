@@ -9,124 +9,26 @@ the drops and sends the alerts to ``console://``, which prints them.
 from __future__ import annotations
 
 import asyncio
-import html
-import json
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from monitor.check import CheckResult
+from monitor.clock import utcnow
 from monitor.config import Config, load_config
-from monitor.daemon import Daemon, utcnow
+from monitor.daemon import Daemon
+from monitor.delivery import DeliveryReport
 from monitor.errors import MonitorError
 from monitor.history import History
-from monitor.notify import DeliveryReport
-from monitor.status import render_table, status_rows
+from monitor.reports import render_status, status_rows
+from monitor.testing.shop import LoopbackShop, ShopProduct
 
 DEMO_TIMEOUT = 30.0
 
 
-@dataclass
-class DemoProduct:
-    path: str
-    title: str
-    price: Decimal
-    currency: str
-    sku: str
-    related: tuple[tuple[str, Decimal], ...]
-
-
-def product_page(product: DemoProduct) -> str:
-    """Return a product page as shops write them: JSON-LD, microdata, and a related carousel.
-
-    The related products carry prices of their own: the extractor must not take them.
-    """
-    ld = {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": product.title,
-        "sku": product.sku,
-        "offers": {
-            "@type": "Offer",
-            "price": f"{product.price:.2f}",
-            "priceCurrency": product.currency,
-            "availability": "https://schema.org/InStock",
-        },
-    }
-    related = "\n".join(
-        f'<li itemscope itemtype="https://schema.org/Product"><span itemprop="name">'
-        f'{html.escape(name)}</span><span itemprop="offers" itemscope '
-        f'itemtype="https://schema.org/Offer"><meta itemprop="priceCurrency" '
-        f'content="{product.currency}"><span itemprop="price" content="{price:.2f}">'
-        f"{price:.2f}</span></span></li>"
-        for name, price in product.related
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(product.title)} - demo shop</title>
-<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>
-</head><body>
-<nav><a href="/">Home</a> <a href="/phones">Phones</a> <a href="/audio">Audio</a></nav>
-<main itemscope itemtype="https://schema.org/Product">
-  <h1 itemprop="name">{html.escape(product.title)}</h1>
-  <div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
-    <meta itemprop="priceCurrency" content="{product.currency}">
-    <span class="price" itemprop="price" content="{product.price:.2f}">{product.price:.2f}</span>
-  </div>
-  <p>Free shipping on orders over 99. Pay in 12 monthly installments.</p>
-  <section class="related"><h2>You may also like</h2><ul>{related}</ul></section>
-</main></body></html>"""
-
-
-class DemoShop:
-    """A tiny shop on 127.0.0.1 whose prices the caller changes; use as a context manager."""
-
-    def __init__(self, products: list[DemoProduct]) -> None:
-        self.products = {p.path: p for p in products}
-        shop = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                product = shop.products.get(self.path)
-                if product is None:
-                    self.send_error(404)
-                    return
-                body = product_page(product).encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # the demo prints its own story
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def set_price(self, path: str, price: Decimal) -> None:
-        self.products[path].price = price
-
-    def __enter__(self) -> DemoShop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-PHONE = DemoProduct(
+PHONE = ShopProduct(
     path="/phone/xiaomi-14-pro",
     title="Xiaomi 14 Pro 12GB+256GB 黑色",
     price=Decimal("4999.00"),
@@ -134,7 +36,7 @@ PHONE = DemoProduct(
     sku="14PRO-12-256-BLK",
     related=(("Xiaomi 14 Pro 保护壳", Decimal("79.00")), ("67W 充电器", Decimal("99.00"))),
 )
-HEADPHONES = DemoProduct(
+HEADPHONES = ShopProduct(
     path="/audio/anc-headphones",
     title="Quiet Comfort ANC Headphones",
     price=Decimal("349.00"),
@@ -212,7 +114,16 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
     Raise MonitorError when the alerts do not arrive within ``timeout`` seconds.
     """
     started = time.monotonic()
-    with DemoShop([PHONE, HEADPHONES]) as shop:
+    with LoopbackShop() as shop:
+        for product in (PHONE, HEADPHONES):
+            shop.add(
+                product.path,
+                product.price,
+                currency=product.currency,
+                title=product.title,
+                sku=product.sku,
+                related=product.related,
+            )
         config_path = workdir / "config.toml"
         database = workdir / "price-monitor.db"
         config_path.write_text(demo_config(shop.base_url, database, utcnow().date()), "utf-8")
@@ -228,13 +139,13 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
         finally:
             history.close()
         echo("\n`price-monitor status` now shows:\n")
-        echo(render_table(rows, tz=config.timezone))
+        echo(render_status(rows, tz=config.timezone))
     echo(f"\nDone in {time.monotonic() - started:.1f} s: {sent} alerts sent.")
     return sent
 
 
 async def _drive(
-    config: Config, shop: DemoShop, *, echo: Callable[[str], None], timeout: float
+    config: Config, shop: LoopbackShop, *, echo: Callable[[str], None], timeout: float
 ) -> int:
     first_round: set[int] = set()
     first_round_done = asyncio.Event()
@@ -253,7 +164,7 @@ async def _drive(
         if sent >= len(DROPS):
             all_sent.set()
 
-    daemon = Daemon(
+    daemon = Daemon.open(
         config,
         first_checks_within=timedelta(milliseconds=300),
         on_check=on_check,

@@ -12,7 +12,6 @@ import codecs
 import email.utils
 import http.cookiejar
 import logging
-import random
 import re
 import time
 import urllib.request
@@ -20,14 +19,17 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from monitor import __version__
+from monitor.backoff import backoff
+from monitor.config import MonitorSettings
 from monitor.errors import FetchError
+from monitor.models import Source
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_REDIRECTS = 10
 DEADLINE_FACTOR = 4  # a whole fetch may take this many read timeouts
+FIRST_RETRY = timedelta(seconds=2)  # the first retry waits about this long, then doubling
+LONGEST_RETRY = timedelta(minutes=2)
+MAX_RETRY_AFTER = 120.0  # a longer Retry-After gives up now; the schedule backs off
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
@@ -70,37 +75,31 @@ class Page:
         return self.status in (404, 410)
 
 
-@dataclass(frozen=True, slots=True)
-class Politeness:
-    """How hard the fetcher may lean on shops; the defaults suit a daemon left running."""
-
-    concurrency: int = 8  # requests in flight at once, across all hosts
-    per_host: int = 1  # requests in flight at once to one host
-    host_delay: float = 2.0  # seconds between the start of two requests to one host
-    attempts: int = 3  # tries per fetch on connection errors, timeouts, 429 and 5xx
-    backoff: float = 2.0  # the first retry waits about this long (with jitter), then doubling
-    max_retry_after: float = 120.0  # a longer Retry-After gives up now; the schedule backs off
-
-
 class Fetcher:
-    """An httpx client for product pages; use as ``async with Fetcher() as fetcher``.
+    """An httpx client for product pages; use as ``async with Fetcher(settings) as fetcher``.
 
-    Every request waits for a global slot and a per-host slot, and for ``host_delay`` since
-    the last request to the same host. Connection errors, timeouts, 429 and 5xx are retried
-    with exponential backoff and jitter; a ``Retry-After`` header sets the wait instead.
+    ``settings`` is the config's ``[monitor]`` section: ``concurrency`` requests in flight at
+    once, ``host_delay`` between the start of two requests to one host, and ``retries``
+    tries after the first. Every request also waits for a per-host slot (``per_host`` at
+    once). Connection errors, timeouts, 429 and 5xx are retried with exponential backoff
+    and jitter; a ``Retry-After`` header sets the wait instead.
     """
 
     def __init__(
         self,
+        settings: MonitorSettings | None = None,
         *,
-        politeness: Politeness = Politeness(),
+        per_host: int = 1,
+        first_retry: timedelta = FIRST_RETRY,
         max_bytes: int = MAX_BYTES,
         timeout: httpx.Timeout = TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.politeness = politeness
+        self.settings = settings or MonitorSettings()
+        self.per_host = per_host
+        self.first_retry = first_retry
         self.max_bytes = max_bytes
         self._timeout = timeout
         self._deadline = DEADLINE_FACTOR * (timeout.read or TIMEOUT.read or 20.0)
@@ -108,7 +107,7 @@ class Fetcher:
         self._sleep = sleep
         self._monotonic = monotonic
         self._clients: dict[str | None, httpx.AsyncClient] = {}
-        self._slots = asyncio.Semaphore(politeness.concurrency)
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._hosts: dict[str, _Host] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -133,12 +132,21 @@ class Fetcher:
                 transport=self._transport,
                 proxy=proxy,
                 limits=httpx.Limits(
-                    max_connections=self.politeness.concurrency,
-                    max_keepalive_connections=self.politeness.concurrency,
+                    max_connections=self.settings.concurrency,
+                    max_keepalive_connections=self.settings.concurrency,
                 ),
             )
             self._clients[proxy] = client
         return client
+
+    async def fetch_source(self, source: Source) -> Page:
+        """Given what to fetch for a product, return the Page. Raise FetchError if it fails."""
+        return await self.fetch(
+            source.url,
+            headers=source.headers or None,
+            cookies_file=source.cookies_file,
+            proxy=source.proxy,
+        )
 
     async def fetch(
         self,
@@ -154,8 +162,8 @@ class Fetcher:
             cookie = cookie_header(cookies_file, url)
             if cookie:
                 request_headers["Cookie"] = cookie
-        policy = self.politeness
-        for attempt in range(1, policy.attempts + 1):
+        attempts = self.settings.retries + 1
+        for attempt in range(1, attempts + 1):
             try:
                 async with self._slot(urlsplit(url).hostname or ""):
                     # httpx's read timeout is per read: a shop that trickles a byte just
@@ -163,33 +171,38 @@ class Fetcher:
                     async with asyncio.timeout(self._deadline):
                         return await self._once(url, request_headers, proxy)
             except TimeoutError:
-                exc = FetchError(
-                    f"timed out: no complete answer within {self._deadline:.0f} s", retryable=True
-                )
-                if attempt == policy.attempts:
-                    raise exc from None
-                await self._sleep(policy.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
-                continue
+                if attempt == attempts:
+                    raise FetchError(
+                        f"timed out: no complete answer within {self._deadline:.0f} s",
+                        retryable=True,
+                    ) from None
+                await self._sleep(self._retry_wait(attempt))
             except FetchError as exc:
-                if not exc.retryable or attempt == policy.attempts:
+                if not exc.retryable or attempt == attempts:
                     raise
                 delay = exc.retry_after
                 if delay is None:
-                    delay = policy.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
-                elif delay > policy.max_retry_after:
-                    raise
+                    delay = self._retry_wait(attempt)
+                elif delay > MAX_RETRY_AFTER:
+                    raise  # the shop wants a long rest: the schedule backs off instead
                 logger.debug("%s: %s; retry %d in %.1f s", url, exc.reason, attempt, delay)
                 await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _retry_wait(self, attempt: int) -> float:
+        """Seconds to wait after try number ``attempt`` failed: doubling, with jitter."""
+        wait = backoff(attempt, first=self.first_retry, longest=LONGEST_RETRY, jitter=0.5)
+        return wait.total_seconds()
 
     @asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
         state = self._hosts.get(host)
         if state is None:
-            state = self._hosts[host] = _Host(asyncio.Semaphore(self.politeness.per_host))
+            state = self._hosts[host] = _Host(asyncio.Semaphore(self.per_host))
         # The host's slot first: a request queued behind its host must not hold a global slot.
         async with state.slots:
-            wait = state.last_start + self.politeness.host_delay - self._monotonic()
+            host_delay = self.settings.host_delay.total_seconds()
+            wait = state.last_start + host_delay - self._monotonic()
             if wait > 0:
                 await self._sleep(wait)
             async with self._slots:

@@ -16,13 +16,12 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor import prices
-from monitor.check import fetch_source
 from monitor.errors import FetchError
-from monitor.extract import Document, Request, extract_document
+from monitor.extract import Document, Request, extract_document, prices, source_for
 from monitor.fetch import Fetcher, decode
-from monitor.models import Extraction, Status
-from monitor.shops import Shop, shop_for_host
+from monitor.messages import format_money
+from monitor.models import Availability, Extraction, PageVerdict, Shop, Status
+from monitor.shops import shop_for_host
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +87,9 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
     """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict."""
     if is_url(target):
         request = replace(request, product_url=request.product_url or target)
+        source = source_for(shop, request)
         try:
-            page = await fetch_source(fetcher, shop, request)
+            page = await fetcher.fetch_source(source)
         except FetchError as exc:
             return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=exc.reason), target)
         if page.gone:
@@ -111,7 +111,7 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
     window_days = None
     if not document.is_json:
         window_days = window_label(document.tree, shop)
-        if extraction.status is not Status.PRICE and not extraction.reason.startswith("blocked"):
+        if extraction.status is not Status.PRICE and extraction.page is not PageVerdict.BLOCKED:
             suggestions = tuple(suggest_selectors(document.tree))
     return ProbeResult(target, shop, extraction, where or target, window_days, suggestions)
 
@@ -177,3 +177,33 @@ def _simple(node: LexborNode) -> str:
         if re.fullmatch(r"[A-Za-z_][\w-]*", c)
     ]
     return f"{node.tag}" + "".join(f".{c}" for c in classes[:3])
+
+
+def render_probe(result: ProbeResult) -> str:
+    """Return a probe result as the human-readable report."""
+    extraction = result.extraction
+    lines = [f"{result.target}  (shop: {result.shop.key})"]
+    if result.fetched and result.fetched != result.target:
+        lines.append(f"  read      {result.fetched}")
+    by_strategy: dict[str, list[str]] = {}
+    for c in extraction.candidates:
+        sku = f" [sku {c.sku}]" if c.sku else ""
+        stated = f" {c.currency}" if c.currency else ""
+        by_strategy.setdefault(c.strategy, []).append(f"{c.amount:f}{stated}{sku}")
+    for strategy, found in by_strategy.items():
+        lines.append(f"  {strategy:<12}{', '.join(found[:6])}{' …' if len(found) > 6 else ''}")
+    if extraction.status is Status.PRICE and extraction.price is not None:
+        verdict = f"price {format_money(extraction.price)} (from {extraction.strategy})"
+        if extraction.availability is not Availability.UNSTATED:
+            verdict += f", {extraction.availability.value.replace('_', ' ')}"
+    else:
+        verdict = f"{extraction.status.value}: {extraction.reason}"
+    lines.append(f"  verdict   {verdict}")
+    if result.window_days is not None:
+        lines.append(
+            f"  window    the page advertises {result.window_days} days of price protection"
+        )
+    if result.suggestions:
+        lines.append("  looks like a price (try one as the order's selector):")
+        lines += [f"    {s.selector:<40} {s.text}" for s in result.suggestions]
+    return "\n".join(lines)

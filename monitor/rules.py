@@ -1,30 +1,40 @@
-"""Pure rules: given an order, what we have seen and the time, which alerts are owed.
+"""Pure rules: given an order, what we have seen and the time, which alerts are owed, and
+when to look again.
 
-No I/O and no clock: ``now`` is passed in, so every rule is a table-driven test away.
+No I/O and no clock: ``now`` is passed in, so every rule is a table-driven test away. The
+window itself is computed in ``models/window.py``; what is owed and saved, in ``ledger.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from monitor.config import Order
+from monitor.backoff import backoff
 from monitor.models import (
-    Alert,
     AlertKind,
     Availability,
+    ClaimState,
+    DropAlert,
     FailureAlert,
     Money,
     Observation,
+    Order,
+    OrderState,
+    PriceAlert,
+    Product,
+    ProductState,
     ReviewAlert,
     ReviewReason,
+    Shop,
     Status,
     Window,
     WindowAlert,
+    dedupe_key,
+    product_subject,
+    window_for,
 )
-from monitor.shops import Shop
 
 # A drop of more than this share of the paid price is more likely a misread page, a
 # different variant or a coupon-only price than a real price cut: the user checks it first.
@@ -32,63 +42,14 @@ PLAUSIBLE_DROP = Decimal("0.70")
 # A window-closed summary is only worth sending shortly after the window closed; an order
 # whose window closed long ago (say, added to the config late) gets none.
 SUMMARY_WITHIN = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """The user's latest claim on an order, as recorded with ``price-monitor claim``."""
-
-    state: str  # claimed, refunded or rejected
-    price: Money | None  # the unit price the claim was based on
-    amount: Money | None  # what was claimed (or refunded)
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OrderState:
-    """What the database remembers about an order's alerts and claims."""
-
-    last_alerted: Money | None = None  # the lowest price a claim alert named (sent or pending)
-    claim: Claim | None = None
-
-    @property
-    def baseline(self) -> Money | None:
-        """The price a new alert must beat: the lowest alerted or claimed price."""
-        prices = [m for m in (self.last_alerted, self.claim.price if self.claim else None) if m]
-        return min(prices, key=lambda m: m.amount) if prices else None
-
-
-def window_for(order: Order, shop: Shop) -> Window:
-    """Given an order and its shop, return its price-protection window.
-
-    The window opens at the start of the order (or delivery) day and closes at the end of
-    day ``window_days`` later, in the shop's time zone. A shop that counts from delivery,
-    for an order without a delivery date, gets a window counted from the order date,
-    marked ``estimated`` (it closes no later than the real one).
-    """
-    tz = ZoneInfo(shop.timezone)
-    estimated = False
-    first_day = order.ordered
-    if shop.window_starts == "delivery":
-        if order.delivered is not None:
-            first_day = order.delivered
-        else:
-            estimated = True
-    start = datetime.combine(first_day, time.min, tzinfo=tz)
-    deadline = datetime.combine(
-        first_day + timedelta(days=order.window_days + 1), time.min, tzinfo=tz
-    )
-    return Window(start=start, deadline=deadline, starts_on=shop.window_starts, estimated=estimated)
-
-
-def dedupe_key(order_id: str, kind: AlertKind, price: Money) -> str:
-    """Return the outbox key that makes an alert for this order, kind and price unique."""
-    return f"{order_id}|{kind.value}|{price.rounded()} {price.currency}"
+# A product that keeps failing is polled less and less often, but at least this often
+# (or at its own interval, when that is longer).
+MAX_BACKOFF = timedelta(hours=12)
 
 
 def evaluate(
     order: Order, shop: Shop, observation: Observation, state: OrderState, now: datetime
-) -> list[Alert | ReviewAlert]:
+) -> list[PriceAlert]:
     """Given an order, its shop, a fresh observation and the alert state, return owed alerts.
 
     A drop is owed when the window is open, the product is in stock, and the price is at
@@ -99,18 +60,18 @@ def evaluate(
     window = window_for(order, shop)
     if not window.is_open(now):
         return []
-    paid = Money(order.paid, order.currency)
+    paid = order.paid_money
     extraction = observation.extraction
     foreign = extraction.foreign
     if observation.status is Status.UNKNOWN and foreign is not None:
-        return [_review(order, ReviewReason.CURRENCY, paid, foreign, window, observation)]
+        return [_review(order, ReviewReason.CURRENCY, foreign, window, observation)]
     price = observation.price
     if observation.status is not Status.PRICE or price is None or price.currency != order.currency:
         return []
     if extraction.availability is Availability.OUT_OF_STOCK:
         return []
 
-    minimum = order.threshold.of(order.paid)
+    minimum = order.minimum_drop()
     drop = paid - price
     if drop.amount <= 0 or drop.amount < minimum:
         return []
@@ -123,11 +84,11 @@ def evaluate(
             return []
         kind = AlertKind.FURTHER_DROP
     if drop.amount > paid.amount * PLAUSIBLE_DROP:
-        return [_review(order, ReviewReason.IMPLAUSIBLE, paid, price, window, observation)]
+        return [_review(order, ReviewReason.IMPLAUSIBLE, price, window, observation)]
     if not extraction.variant_confirmed:
-        return [_review(order, ReviewReason.VARIANT, paid, price, window, observation)]
+        return [_review(order, ReviewReason.VARIANT, price, window, observation)]
     return [
-        Alert(
+        DropAlert(
             kind=kind,
             order_id=order.id,
             dedupe_key=dedupe_key(order.id, kind, price),
@@ -144,18 +105,13 @@ def evaluate(
 
 
 def _review(
-    order: Order,
-    reason: ReviewReason,
-    paid: Money,
-    seen: Money,
-    window: Window,
-    observation: Observation,
+    order: Order, reason: ReviewReason, seen: Money, window: Window, observation: Observation
 ) -> ReviewAlert:
     return ReviewAlert(
         order_id=order.id,
         dedupe_key=dedupe_key(order.id, AlertKind.NEEDS_REVIEW, seen),
         reason=reason,
-        paid=paid,
+        paid=order.paid_money,
         seen=seen,
         window=window,
         seen_at=observation.seen_at,
@@ -181,20 +137,21 @@ def reminders(
     """
     window = window_for(order, shop)
     lowest = state.last_alerted
-    owed = (Money(order.paid, order.currency) - lowest).times(order.quantity) if lowest else None
+    owed = order.owed_at(lowest) if lowest else None
     claim = state.claim
 
     def alert(kind: AlertKind) -> WindowAlert:
+        refunded = claim is not None and claim.state is ClaimState.REFUNDED
         return WindowAlert(
             kind=kind,
             order_id=order.id,
-            dedupe_key=f"{order.id}|{kind.value}|{window.deadline.isoformat()}",
+            dedupe_key=dedupe_key(order.id, kind, window.deadline),
             window=window,
             lowest=lowest,
             owed=owed,
             claim_state=claim.state if claim else None,
-            claimed=claim.amount if claim and claim.state != "refunded" else None,
-            refunded=claim.amount if claim and claim.state == "refunded" else None,
+            claimed=claim.amount if claim and not refunded else None,
+            refunded=claim.amount if claim and refunded else None,
         )
 
     if window.is_open(now) and window.deadline - now <= remind_before:
@@ -207,50 +164,42 @@ def reminders(
 
 
 def failure_alerts(
-    *,
-    product_id: int,
-    order_ids: tuple[str, ...],
-    url: str,
-    failures_before: int,
-    failing_since: datetime | None,
-    observation: Observation,
-    threshold: int,
-    status_before: str | None = None,
+    product: Product, before: ProductState, observation: Observation, *, threshold: int
 ) -> list[FailureAlert]:
     """Return "checks failing" when a product reaches ``threshold`` unknowns in a row, and
     "recovered" on its first good read after that: one of each per streak. Return "product
     gone" once when the shop says the product no longer exists (404, 410, an off-shelf page).
     """
-    failed = observation.status is Status.UNKNOWN
-    since = failing_since or observation.seen_at
+    order_ids = tuple(o.id for o in product.orders)
+    subject = product_subject(product.id)
     if observation.status is Status.NOT_FOUND:
-        if status_before == Status.NOT_FOUND.value:
+        if before.last_status is Status.NOT_FOUND:
             return []
         return [
             FailureAlert(
                 kind=AlertKind.PRODUCT_GONE,
-                dedupe_key=f"product:{product_id}|{AlertKind.PRODUCT_GONE.value}",
+                dedupe_key=dedupe_key(subject, AlertKind.PRODUCT_GONE),
                 order_ids=order_ids,
-                url=url,
+                url=product.url,
                 failures=0,
                 since=observation.seen_at,
                 reason=observation.reason,
             )
         ]
-    if failed and failures_before + 1 == threshold:
-        kind = AlertKind.CHECKS_FAILING
-        failures = threshold
-    elif not failed and failures_before >= threshold:
-        kind = AlertKind.RECOVERED
-        failures = failures_before
+    failed = observation.status is Status.UNKNOWN
+    since = before.failing_since or observation.seen_at
+    if failed and before.failures + 1 == threshold:
+        kind, failures = AlertKind.CHECKS_FAILING, threshold
+    elif not failed and before.failures >= threshold:
+        kind, failures = AlertKind.RECOVERED, before.failures
     else:
         return []
     return [
         FailureAlert(
             kind=kind,
-            dedupe_key=f"product:{product_id}|{kind.value}|{since.isoformat()}",
+            dedupe_key=dedupe_key(subject, kind, since),
             order_ids=order_ids,
-            url=url,
+            url=product.url,
             failures=failures,
             since=since,
             reason=observation.reason,
@@ -261,3 +210,47 @@ def failure_alerts(
 def is_watched(order: Order, shop: Shop, now: datetime) -> bool:
     """Return True while an order's window is open, so its product still needs polling."""
     return window_for(order, shop).is_open(now)
+
+
+# --- when to look again -------------------------------------------------------------------------
+
+
+def polling_backoff(interval: timedelta, failures: int) -> timedelta | None:
+    """Given a product's interval and its failures in a row, return the wait before the next
+    try, or None to keep the normal schedule.
+
+    One failure keeps the schedule; each further one doubles the wait, up to MAX_BACKOFF
+    (or the interval, when that is longer). A success resets the count.
+    """
+    if failures < 2:
+        return None
+    return backoff(failures, first=interval, longest=max(MAX_BACKOFF, interval))
+
+
+@dataclass(frozen=True, slots=True)
+class NextPoll:
+    """What a product's schedule does after a check: stop, wait longer, or carry on."""
+
+    stop: str | None = None  # why the product is no longer polled
+    delay: timedelta | None = None  # wait this long before the next check instead
+
+
+def next_poll(product: Product, observation: Observation, failures: int, now: datetime) -> NextPoll:
+    """Given a product just checked, what it found and its failures in a row, return what its
+    schedule does: stop when every window has closed or the shop says the product is gone,
+    back off while it fails (never sooner than a Retry-After), else carry on."""
+    if not any(is_watched(o, product.shop, now) for o in product.orders):
+        return NextPoll(stop="every window has closed; no longer polled")
+    if observation.status is Status.NOT_FOUND:
+        return NextPoll(
+            stop=f"the shop says the product is gone ({observation.reason}); no longer polled "
+            "until the config is edited or reloaded"
+        )
+    if observation.status is not Status.UNKNOWN:
+        return NextPoll()
+    delay = polling_backoff(product.interval, failures)
+    asked = observation.retry_after
+    if asked is not None and asked > product.interval.total_seconds():
+        # The shop said when to come back (Retry-After): not before that.
+        delay = max(delay or timedelta(0), timedelta(seconds=asked))
+    return NextPoll(delay=delay)

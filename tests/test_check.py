@@ -5,55 +5,29 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from click.testing import CliRunner, Result
 
 from monitor.channels import Notifier
-from monitor.cli import cli
 from monitor.config import load_config
+from monitor.delivery import deliver_due
 from monitor.history import History
-from monitor.notify import deliver_due
-from tests.conftest import TEST_SHOPS, Receiver, Shop, write_config
+from monitor.testing import JsonReceiver, LoopbackShop, order_table, run_cli, write_config
+from tests.scenarios import phone
 
 TODAY = datetime.now(UTC).date()
 
 
-def phone_order(url: str, **changes: Any) -> dict[str, object]:
-    return {
-        "id": "5231120712345678",
-        "shop": "testmall",
-        "url": url,
-        "title": "Xiaomi 14 Pro",
-        "paid": "4999.00",
-        "quantity": 2,
-        "ordered": TODAY - timedelta(days=2),
-        "payment": "installments",
-        "installments": 12,
-        **changes,
-    }
-
-
-def run_check(config: Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["-c", str(config), "check", *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
-
-
 def test_a_drop_is_alerted_once_and_a_further_drop_again(
-    tmp_path: Path, shop: Shop, receiver: Receiver
+    tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
 ) -> None:
     url = shop.add("/phone", "4999.00")
-    config = write_config(
-        tmp_path / "config.toml", orders=[phone_order(url)], urls=[receiver.url], extra=TEST_SHOPS
-    )
+    config = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url])
 
-    first = run_check(config)
+    first = run_cli(config, "check")
     assert "5231120712345678: ¥4,999.00 (json-ld)" in first.output
     assert receiver.requests == 0
 
     shop.set_price("/phone", "4599.00")
-    second = run_check(config)
+    second = run_cli(config, "check")
     assert "1 new alert" in second.output and "alerts: 1 sent, 0 failed" in second.output
     (message,) = receiver.wait_for(1)
     assert "5231120712345678" in message["title"]
@@ -67,50 +41,42 @@ def test_a_drop_is_alerted_once_and_a_further_drop_again(
     ):
         assert fragment in body, fragment
 
-    run_check(config)  # the same price again: nothing new
+    run_cli(config, "check")  # the same price again: nothing new
     assert receiver.requests == 1
 
     shop.set_price("/phone", "4499.00")
-    run_check(config)
+    run_cli(config, "check")
     messages = receiver.wait_for(2)
     assert "又降价了" in messages[1]["title"] and "¥200.00" in messages[1]["title"]
     assert receiver.requests == 2
 
 
-def test_a_closed_window_alerts_nothing(tmp_path: Path, shop: Shop, receiver: Receiver) -> None:
+def test_a_closed_window_alerts_nothing(
+    tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
+) -> None:
     url = shop.add("/phone", "3999.00")
-    order = phone_order(url, ordered=TODAY - timedelta(days=30))
-    config = write_config(
-        tmp_path / "config.toml", orders=[order], urls=[receiver.url], extra=TEST_SHOPS
-    )
-    result = run_check(config)
+    order = phone(url, ordered=TODAY - timedelta(days=30))
+    config = write_config(tmp_path / "config.toml", orders=[order], urls=[receiver.url])
+    result = run_cli(config, "check")
     assert "Nothing to check" in result.output
-    named = run_check(config, "5231120712345678")  # named orders are checked anyway, for debugging
+    # Named orders are checked anyway, for debugging.
+    named = run_cli(config, "check", "5231120712345678")
     assert "¥3,999.00" in named.output and "alert" not in named.output
     assert receiver.requests == 0
 
 
 def test_a_failing_shop_does_not_stop_the_others(
-    tmp_path: Path, shop: Shop, receiver: Receiver
+    tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
 ) -> None:
     broken = shop.add("/broken", "4999.00")
-    shop.status["/broken"] = 500
+    shop.set_status("/broken", 500)
     working = shop.add("/headphones", "299.00", currency="USD", title="Headphones")
     orders = [
-        phone_order(broken),
-        {
-            "id": "BBY-1",
-            "shop": "teststore",
-            "url": working,
-            "title": "Headphones",
-            "paid": "349.00",
-            "ordered": TODAY - timedelta(days=1),
-        },
+        phone(broken),
+        order_table(working, "BBY-1", shop="teststore", title="Headphones", paid="349.00"),
     ]
-    config = write_config(
-        tmp_path / "config.toml", orders=orders, urls=[receiver.url], extra=TEST_SHOPS
-    )
-    result = run_check(config)
+    config = write_config(tmp_path / "config.toml", orders=orders, urls=[receiver.url])
+    result = run_cli(config, "check")
     assert "5231120712345678: unknown: HTTP 500" in result.output
     assert "BBY-1: $299.00 (json-ld), 1 new alert" in result.output
     (message,) = receiver.wait_for(1)
@@ -120,27 +86,29 @@ def test_a_failing_shop_does_not_stop_the_others(
 
 
 def test_an_alert_waits_while_the_notifier_is_down_and_is_sent_once_it_is_back(
-    tmp_path: Path, shop: Shop, receiver: Receiver
+    tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
 ) -> None:
     url = shop.add("/phone", "4599.00")
-    config_path = write_config(
-        tmp_path / "config.toml", orders=[phone_order(url)], urls=[receiver.url], extra=TEST_SHOPS
-    )
+    config_path = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url])
     receiver.fail_with = 500
-    result = run_check(config_path)
+    result = run_cli(config_path, "check")
     assert "alerts: 0 sent, 1 failed (will be retried)" in result.output
 
     config = load_config(config_path)
     history = History.open(config.database)
-    (pending,) = history.due_alerts(datetime.now(UTC) + timedelta(minutes=1))
+    (pending,) = history.outbox.due(datetime.now(UTC) + timedelta(minutes=1))
     assert pending.attempts == 1 and pending.last_error and "failure" in pending.last_error
 
     receiver.fail_with = None
     later = datetime.now(UTC) + timedelta(minutes=2)
-    report = asyncio.run(deliver_due(history, Notifier(config.notify), clock=lambda: later))
+    report = asyncio.run(
+        deliver_due(history.outbox, Notifier(config.notify.urls), clock=lambda: later)
+    )
     assert (report.sent, report.failed) == (1, 0)
     report = asyncio.run(
-        deliver_due(history, Notifier(config.notify), clock=lambda: later + timedelta(hours=1))
+        deliver_due(
+            history.outbox, Notifier(config.notify.urls), clock=lambda: later + timedelta(hours=1)
+        )
     )
     assert (report.sent, report.failed) == (0, 0)
     history.close()
@@ -149,17 +117,14 @@ def test_an_alert_waits_while_the_notifier_is_down_and_is_sent_once_it_is_back(
 
 
 def test_status_shows_paid_current_lowest_and_days_left(
-    tmp_path: Path, shop: Shop, receiver: Receiver
+    tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
 ) -> None:
     url = shop.add("/phone", "4599.00")
-    config = write_config(
-        tmp_path / "config.toml", orders=[phone_order(url)], urls=[receiver.url], extra=TEST_SHOPS
-    )
-    run_check(config)
+    config = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url])
+    run_cli(config, "check")
     shop.set_price("/phone", "4799.00")
-    run_check(config)
-    result = CliRunner().invoke(cli, ["-c", str(config), "status"], catch_exceptions=False)
-    assert result.exit_code == 0
+    run_cli(config, "check")
+    result = run_cli(config, "status")
     header, row = result.output.splitlines()[:2]
     assert header.split() == [
         "order",
@@ -188,12 +153,11 @@ def test_status_shows_paid_current_lowest_and_days_left(
     expected_days = (
         date.fromordinal((TODAY - timedelta(days=2)).toordinal()) + timedelta(days=15) - TODAY
     ).days + 1
-    assert abs(int(cells[8]) - expected_days) <= 1
-    assert cells[9] == "-"  # no claim yet  # the shop's date may differ from UTC's by one
+    assert abs(int(cells[8]) - expected_days) <= 1  # the shop's date may differ from UTC's
+    assert cells[9] == "-"  # no claim yet
 
 
 def test_unknown_order_ids_are_a_usage_error(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "config.toml", orders=[], urls=[], extra=TEST_SHOPS)
-    result = CliRunner().invoke(cli, ["-c", str(config), "check", "NOPE"])
-    assert result.exit_code == 2
+    config = write_config(tmp_path / "config.toml", orders=[], urls=[])
+    result = run_cli(config, "check", "NOPE", code=2)
     assert "unknown order NOPE" in result.output

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from monitor.config import MonitorSettings
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, Politeness, _retry_after, decode
+from monitor.fetch import Fetcher, Page, _retry_after, decode
 
-FAST = Politeness(host_delay=0, backoff=0.01)
+# The default retries (2 after the first try), without the waits.
+FAST = MonitorSettings(host_delay=timedelta(0))
+FAST_RETRY = timedelta(milliseconds=10)
 
 
-def fetch(url: str, *, fetcher_args: dict[str, object] | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        async with Fetcher(**{"politeness": FAST, **(fetcher_args or {})}) as fetcher:  # type: ignore[arg-type]
-            return await fetcher.fetch(url, **kwargs)  # type: ignore[arg-type]
+def fetch(url: str, *, fetcher_args: dict[str, Any] | None = None, **kwargs: Any) -> Page:
+    async def go() -> Page:
+        args = {"first_retry": FAST_RETRY, **(fetcher_args or {})}
+        async with Fetcher(FAST, **args) as fetcher:
+            return await fetcher.fetch(url, **kwargs)
 
     return asyncio.run(go())
 
@@ -79,7 +85,7 @@ def test_server_errors_are_retried_then_reported(httpserver: HTTPServer) -> None
     with pytest.raises(FetchError, match="HTTP 503") as caught:
         fetch(httpserver.url_for("/down"))
     assert caught.value.retryable
-    assert len(httpserver.log) == FAST.attempts
+    assert len(httpserver.log) == FAST.retries + 1 == 3
 
 
 def test_a_retry_after_beyond_the_limit_gives_up_at_once(httpserver: HTTPServer) -> None:
@@ -111,7 +117,7 @@ def test_requests_to_one_host_are_spaced_by_the_host_delay(httpserver: HTTPServe
 
     async def go() -> None:
         async with Fetcher(
-            politeness=Politeness(host_delay=5), sleep=sleep, monotonic=monotonic
+            MonitorSettings(host_delay=timedelta(seconds=5)), sleep=sleep, monotonic=monotonic
         ) as f:
             for _ in range(3):
                 await f.fetch(httpserver.url_for("/p"))

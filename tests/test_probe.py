@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from pytest_httpserver import HTTPServer
 
 from monitor.cli import cli
-from tests.conftest import Shop
+from monitor.testing import Answer, LoopbackShop
 
 PLAIN_PAGE = (
     "<html><head><title>Grinder</title></head><body><h1>Grinder</h1>"
@@ -36,7 +35,9 @@ def probe(*args: str, config: Path | None = None) -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_probe_json_reads_a_url_and_a_file_one_line_each(shop: Shop, tmp_path: Path) -> None:
+def test_probe_json_reads_a_url_and_a_file_one_line_each(
+    shop: LoopbackShop, tmp_path: Path
+) -> None:
     url = shop.add("/phone", "4999.00")
     saved = tmp_path / "page.html"
     saved.write_text(PLAIN_PAGE, "utf-8")
@@ -63,7 +64,7 @@ def test_probe_with_the_suggested_selector_finds_the_price(tmp_path: Path) -> No
     assert (result["status"], result["amount"], result["currency"]) == ("price", "189.00", "EUR")
 
 
-def test_probe_human_report_names_the_verdict(shop: Shop, tmp_path: Path) -> None:
+def test_probe_human_report_names_the_verdict(shop: LoopbackShop, tmp_path: Path) -> None:
     url = shop.add("/phone", "4999.00")
     out = "\n".join(probe(url, "--currency", "CNY", config=_no_config(tmp_path)))
     assert "json-ld     4999.00 CNY [sku SKU-1]" in out
@@ -71,12 +72,12 @@ def test_probe_human_report_names_the_verdict(shop: Shop, tmp_path: Path) -> Non
 
 
 def test_probe_reads_a_shop_api_from_the_users_shop_profile(
-    httpserver: HTTPServer, tmp_path: Path
+    shop: LoopbackShop, tmp_path: Path
 ) -> None:
-    httpserver.expect_request("/prices", query_string="ids=J_42").respond_with_json(
-        [{"id": "J_42", "p": "2299.00", "m": "2999.00"}]
-    )
-    api = httpserver.url_for("/prices") + "?ids=J_{sku}"
+    # The shop answers only the query the profile should build; any other is a 404.
+    answer = json.dumps([{"id": "J_42", "p": "2299.00", "m": "2999.00"}]).encode()
+    shop.script("/prices?ids=J_42", Answer(200, answer, {"Content-Type": "application/json"}))
+    api = shop.url("/prices") + "?ids=J_{sku}"
     config = tmp_path / "config.toml"
     config.write_text(
         '[shops.mine]\ncurrency = "CNY"\nwindow_days = 7\ndomains = ["shop.example"]\n'
@@ -87,6 +88,7 @@ def test_probe_reads_a_shop_api_from_the_users_shop_profile(
     (line,) = probe("--json", "--shop", "mine", "https://shop.example/item/42", config=config)
     result = json.loads(line)
     assert (result["status"], result["amount"], result["strategy"]) == ("price", "2299.00", "api")
+    assert shop.requests("/prices?ids=J_42") == 1
 
 
 def test_probe_of_a_missing_file_is_unknown_and_the_others_still_run(tmp_path: Path) -> None:

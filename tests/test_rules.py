@@ -1,50 +1,36 @@
-"""The pure rules: windows, thresholds, drops, further drops and plausibility."""
+"""The pure rules: thresholds, drops, further drops, plausibility, and when to look again."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from monitor.config import Order
 from monitor.models import (
     AlertKind,
     Availability,
     Extraction,
     Money,
     Observation,
+    Order,
+    OrderState,
+    Product,
     Status,
     Threshold,
 )
-from monitor.rules import OrderState, evaluate, window_for
-from monitor.shops import BUILTIN
+from monitor.rules import MAX_BACKOFF, evaluate, next_poll, polling_backoff
+from monitor.shops import catalogue
+from monitor.testing import make_order
 
-JD = BUILTIN["jd"]  # Asia/Shanghai, counts from delivery
-TARGET = BUILTIN["target"]  # America/Chicago, counts from the order date
-ORDER = Order(
-    id="JD-1",
-    shop="jd",
-    url="https://item.jd.com/1.html",
-    title="Phone",
-    paid=Decimal("4999.00"),
-    currency="CNY",
-    quantity=2,
-    ordered=date(2026, 11, 20),
-    delivered=date(2026, 11, 22),
-    window_days=7,
-    payment="card",
-    installments=None,
-    threshold=Threshold(amount=Decimal("10")),
-    interval=timedelta(hours=1),
-)
+JD = catalogue()["jd"]  # Asia/Shanghai, counts from delivery
+ORDER = make_order()  # two phones, paid 4999.00, delivered 2026-11-22, a 7-day window
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 
 
 def order(**changes: Any) -> Order:
-    return dataclasses.replace(ORDER, **changes)
+    return make_order(**changes)
 
 
 def seen(amount: str, currency: str = "CNY", **extraction: Any) -> Observation:
@@ -57,28 +43,6 @@ def seen(amount: str, currency: str = "CNY", **extraction: Any) -> Observation:
 
 def cny(amount: str) -> Money:
     return Money(Decimal(amount), "CNY")
-
-
-def test_window_counts_from_delivery_to_the_end_of_the_last_day_in_the_shops_zone() -> None:
-    window = window_for(ORDER, JD)
-    assert window.start == datetime(2026, 11, 21, 16, 0, tzinfo=UTC)  # 22nd 00:00 in Shanghai
-    assert window.deadline == datetime(2026, 11, 29, 16, 0, tzinfo=UTC)  # end of the 29th
-    assert not window.estimated
-    assert window.is_open(datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC))
-    assert not window.is_open(datetime(2026, 11, 29, 16, 0, tzinfo=UTC))
-    assert window.days_left(NOW) == 5  # 25th to 29th inclusive
-
-
-def test_window_without_a_delivery_date_is_estimated_from_the_order_date() -> None:
-    window = window_for(order(delivered=None), JD)
-    assert window.estimated
-    assert window.deadline == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # closes no later
-
-
-def test_window_counting_from_the_order_uses_the_order_date() -> None:
-    window = window_for(order(currency="USD", window_days=14), TARGET)
-    assert window.start.date() == date(2026, 11, 20)
-    assert window.deadline == datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # midnight in Chicago
 
 
 @pytest.mark.parametrize(
@@ -150,11 +114,51 @@ def test_no_alert_without_a_price_or_in_another_currency_or_out_of_stock() -> No
 
 
 def test_failing_products_back_off_doubling_and_a_success_resets() -> None:
-    from monitor.daemon import MAX_BACKOFF, backoff
+    hour = timedelta(hours=1)
+    assert polling_backoff(hour, 0) is None and polling_backoff(hour, 1) is None
+    assert polling_backoff(hour, 2) == timedelta(hours=2)
+    assert polling_backoff(hour, 3) == timedelta(hours=4)
+    assert polling_backoff(hour, 30) == MAX_BACKOFF
+    assert polling_backoff(24 * hour, 5) == timedelta(hours=24)  # never shorter than the interval
 
-    hour = 3600.0
-    assert backoff(hour, 0) is None and backoff(hour, 1) is None
-    assert backoff(hour, 2) == timedelta(hours=2)
-    assert backoff(hour, 3) == timedelta(hours=4)
-    assert backoff(hour, 30) == MAX_BACKOFF
-    assert backoff(24 * hour, 5) == timedelta(hours=24)  # never shorter than the interval
+
+def product(*orders: Order) -> Product:
+    return Product(1, ORDER.url, None, None, "CNY", JD, orders or (ORDER,))
+
+
+def observed(status: Status, *, retry_after: float | None = None, reason: str = "") -> Observation:
+    return Observation(ORDER.url, NOW, Extraction(status, reason=reason), retry_after=retry_after)
+
+
+@pytest.mark.parametrize(
+    ("observation", "failures", "stop", "delay"),
+    [
+        (seen("4999.00"), 0, None, None),  # read: the schedule carries on
+        (observed(Status.UNKNOWN), 1, None, None),  # one failure keeps the schedule
+        (observed(Status.UNKNOWN), 3, None, timedelta(hours=4)),  # then it doubles
+        (observed(Status.UNKNOWN, retry_after=30), 1, None, None),  # a short Retry-After: as usual
+        (observed(Status.UNKNOWN, retry_after=7200), 1, None, timedelta(hours=2)),
+        (observed(Status.UNKNOWN, retry_after=7200), 4, None, timedelta(hours=8)),  # the longer
+        (
+            observed(Status.NOT_FOUND, reason="HTTP 410"),
+            0,
+            "the shop says the product is gone",
+            None,
+        ),
+    ],
+)
+def test_after_a_check_the_schedule_carries_on_backs_off_or_stops(
+    observation: Observation, failures: int, stop: str | None, delay: timedelta | None
+) -> None:
+    plan = next_poll(product(), observation, failures, NOW)
+    assert (plan.stop or "").startswith(stop or "") and (plan.stop is None) == (stop is None)
+    assert plan.delay == delay
+
+
+def test_polling_stops_once_every_window_of_the_product_has_closed() -> None:
+    closed = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)  # the end of the 29th in Shanghai
+    still_open = order(id="JD-2", delivered=date(2026, 11, 25))
+    assert next_poll(product(ORDER), seen("4999.00"), 0, closed).stop == (
+        "every window has closed; no longer polled"
+    )
+    assert next_poll(product(ORDER, still_open), seen("4999.00"), 0, closed).stop is None

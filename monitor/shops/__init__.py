@@ -1,24 +1,11 @@
-"""The shop registry: built-in profiles by key, plus the user's ``[shops.NAME]`` sections.
+"""The shops: the built-in catalogue (``catalogue.toml``, data) and the registry over it.
 
-An explicit dict, no import magic: adding a shop means adding a profile to
-``catalogue.BUILTIN_SHOPS`` (and a fixture page for it).
+An explicit registry, no import magic: adding a shop means adding a table to
+``catalogue.toml`` (and a fixture page for it under ``tests/fixtures/shops/``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from monitor.shops.registry import catalogue, sections_over_catalogue, shop_for_host
 
-from monitor.shops.base import ApiSpec, ScriptJson, Shop
-from monitor.shops.catalogue import BUILTIN_SHOPS
-
-__all__ = ["BUILTIN", "ApiSpec", "ScriptJson", "Shop", "shop_for_host"]
-
-BUILTIN: Mapping[str, Shop] = {shop.key: shop for shop in BUILTIN_SHOPS}
-
-
-def shop_for_host(host: str, shops: Mapping[str, Shop]) -> Shop | None:
-    """Given a URL's host, return the first shop whose domains cover it, or None."""
-    for shop in shops.values():
-        if shop.matches_host(host):
-            return shop
-    return None
+__all__ = ["catalogue", "sections_over_catalogue", "shop_for_host"]

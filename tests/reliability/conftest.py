@@ -1,5 +1,5 @@
-"""Real components for the reliability suite: raw TCP shops, a notifier that can be down, the
-daemon process, and checks on the state database.
+"""What the reliability suite adds to ``monitor.testing``: raw TCP servers that misbehave on
+purpose, a gzip bomb, and checks on the state database read the way an auditor would.
 
 Everything listens on 127.0.0.1; every wait is bounded and ends on an event where there is one.
 """
@@ -8,60 +8,20 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
-import os
-import signal
 import socket
 import socketserver
 import sqlite3
 import struct
-import subprocess
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from monitor.cli import cli
-from monitor.demo import DemoProduct, product_page
 
 TODAY = datetime.now(UTC).date()
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def order(
-    url: str,
-    order_id: str,
-    *,
-    paid: str = "4999.00",
-    ordered: date | None = None,
-    shop: str = "testmall",
-    **changes: object,
-) -> dict[str, object]:
-    """An [[orders]] table for write_config: bought yesterday at a shop with a 15-day window."""
-    return {
-        "id": order_id,
-        "shop": shop,
-        "url": url,
-        "title": f"Product {order_id}",
-        "paid": paid,
-        "ordered": ordered or TODAY - timedelta(days=1),
-        **changes,
-    }
-
-
-def cli_run(config: Path, *args: str, code: int = 0) -> Result:
-    """Run `price-monitor -c CONFIG ARGS...` in-process and check its exit code."""
-    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
 
 
 # --- a raw TCP shop ------------------------------------------------------------------------
@@ -198,180 +158,6 @@ def gzip_bomb(size: int = 1 << 30) -> bytes:
     return header + body + end + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
-# --- a notification receiver that can be down, slow, failing or hanging --------------------
-
-
-class FlakyReceiver:
-    """A receiver for Apprise's json:// on a fixed 127.0.0.1 port, down until ``up()``.
-
-    While down, its port is bound but not listening, so connections are refused, and the
-    URL stays the same when it comes up. Once up it can answer every request with
-    ``fail_with``, answer only after ``delay`` seconds (the payload then goes to ``late``,
-    not ``messages``: the sender had given up by then), or ``hang``: hold each request
-    unanswered until ``release()`` and then drop it (counted in ``held``).
-    """
-
-    def __init__(self, *, read_timeout: float | None = None) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port: int = self._socket.getsockname()[1]
-        self.read_timeout = read_timeout
-        self.messages: list[dict[str, Any]] = []
-        self.late: list[dict[str, Any]] = []
-        self.requests = 0
-        self.held = 0
-        self.fail_with: int | None = None
-        self.delay = 0.0
-        self.hang = False
-        self._release = threading.Event()
-        self._changed = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        query = f"?rto={self.read_timeout}" if self.read_timeout else ""
-        return f"json://127.0.0.1:{self.port}/alerts{query}"
-
-    def up(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                payload = json.loads(self.rfile.read(length) or b"{}")
-                with receiver._changed:
-                    receiver.requests += 1
-                    hang, delay, status = receiver.hang, receiver.delay, receiver.fail_with or 200
-                    if hang:
-                        receiver.held += 1
-                    receiver._changed.notify_all()
-                if hang:
-                    receiver._release.wait(60)
-                    self.close_connection = True
-                    return  # never answered
-                if delay:
-                    receiver._release.wait(delay)
-                with receiver._changed:
-                    if status == 200:
-                        (receiver.late if delay else receiver.messages).append(payload)
-                    receiver._changed.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler, bind_and_activate=False)
-        server.socket.close()
-        server.socket = self._socket
-        server.server_activate()
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
-        """Block until ``count`` messages were received and answered in time."""
-        with self._changed:
-            if not self._changed.wait_for(lambda: len(self.messages) >= count, timeout):
-                pytest.fail(f"expected {count} notifications, got {len(self.messages)}")
-            return list(self.messages)
-
-    def wait_until_held(self, count: int, timeout: float = 20.0) -> None:
-        with self._changed:
-            if not self._changed.wait_for(lambda: self.held >= count, timeout):
-                pytest.fail(f"expected {count} held requests, got {self.held}")
-
-    def release(self) -> None:
-        self._release.set()
-
-    def close(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        else:
-            self._socket.close()
-
-
-@pytest.fixture
-def flaky_receiver() -> Iterator[Callable[..., FlakyReceiver]]:
-    made: list[FlakyReceiver] = []
-
-    def make(**kwargs: Any) -> FlakyReceiver:
-        receiver = FlakyReceiver(**kwargs)
-        made.append(receiver)
-        return receiver
-
-    yield make
-    for receiver in made:
-        receiver.close()
-
-
-@pytest.fixture
-def fast_receiver(flaky_receiver: Callable[..., FlakyReceiver]) -> FlakyReceiver:
-    """A FlakyReceiver that is up and answers at once (and closes without a half-second poll)."""
-    receiver = flaky_receiver()
-    receiver.up()
-    return receiver
-
-
-# --- the daemon process ----------------------------------------------------------------------
-
-
-class DaemonProcess:
-    """The real `price-monitor run` (``python -m monitor``), its output kept in a file."""
-
-    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
-        self.log_path = log
-        self._log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "-c", str(config), "run"],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT,
-            env={**os.environ, **(env or {})},
-        )
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log.close()
-
-
-@pytest.fixture
-def daemon_process(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
-    started: list[DaemonProcess] = []
-
-    def start(config: Path, env: dict[str, str] | None = None) -> DaemonProcess:
-        daemon = DaemonProcess(config, tmp_path / f"daemon{len(started)}.log", env)
-        started.append(daemon)
-        return daemon
-
-    yield start
-    for daemon in started:
-        daemon.close()
-
-
 # --- the state database, read the way an auditor would ------------------------------------
 
 
@@ -413,99 +199,3 @@ def quiet_hours_now() -> str:
     """A quiet-hours span (UTC) that holds the current time, as tests/test_alerts.py does."""
     now = datetime.now(UTC)
     return f"{(now - timedelta(hours=1)):%H:00}-{(now + timedelta(hours=2)):%H:00}"
-
-
-# --- a threaded shop whose next request can be held, and sd_notify with check counting ------
-
-
-class LocalShop:
-    """Product pages on 127.0.0.1 (a threaded server of our own), whose prices a test sets.
-
-    ``hold()`` makes the next product request wait, unanswered, until ``release()``: a shop
-    that is slow to answer, caught in the act (``fetching`` is set once it is waiting).
-    """
-
-    def __init__(self) -> None:
-        self.prices: dict[str, Decimal] = {}
-        self.requests: dict[str, int] = {}
-        self.fetching = threading.Event()
-        self._hold = False
-        self._released = threading.Event()
-        self._lock = threading.Condition()
-        shop = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with shop._lock:
-                    price = shop.prices.get(self.path)
-                    shop.requests[self.path] = shop.requests.get(self.path, 0) + 1
-                    held, shop._hold = shop._hold, False
-                    shop._lock.notify_all()
-                if price is None:
-                    self.send_error(404)
-                    return
-                if held:
-                    shop.fetching.set()
-                    shop._released.wait(30)
-                product = DemoProduct(self.path, f"Product {self.path}", price, "CNY", "SKU-1", ())
-                body = product_page(product).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def add(self, path: str, price: str) -> str:
-        self.prices[path] = Decimal(price)
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
-
-    def set_price(self, path: str, price: Decimal | str) -> None:
-        with self._lock:
-            self.prices[path] = Decimal(price)
-
-    def count(self, path: str) -> int:
-        with self._lock:
-            return self.requests.get(path, 0)
-
-    def wait_for_requests(self, path: str, count: int, timeout: float = 20) -> None:
-        """Block until ``path`` was requested ``count`` times in all.
-
-        A daemon checks one product at a time, so once its request number n + 1 arrived,
-        the check that made request n has been recorded.
-        """
-        with self._lock:
-            if not self._lock.wait_for(lambda: self.requests.get(path, 0) >= count, timeout):
-                pytest.fail(f"expected {count} requests for {path}, got {self.requests}")
-
-    def hold(self) -> None:
-        with self._lock:
-            self._hold = True
-        self.fetching.clear()
-        self._released.clear()
-
-    def release(self) -> None:
-        with self._lock:
-            self._hold = False
-        self._released.set()
-
-    def close(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def local_shop() -> Iterator[LocalShop]:
-    shop = LocalShop()
-    yield shop
-    shop.close()

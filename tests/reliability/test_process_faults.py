@@ -23,17 +23,20 @@ from pathlib import Path
 
 import pytest
 
+from monitor.messages import format_money
 from monitor.models import Money
-from monitor.notify import format_money
-from tests.conftest import TEST_SHOPS, NotifySocket, write_config
-from tests.reliability.conftest import (
+from monitor.testing import (
     DaemonProcess,
-    FlakyReceiver,
-    LocalShop,
+    JsonReceiver,
+    LoopbackShop,
+    NotifySocket,
+    order_table,
+    run_cli,
+    write_config,
+)
+from tests.reliability.conftest import (
     assert_run_length,
-    cli_run,
     integrity,
-    order,
     outbox,
     price_rows,
     quiet_hours_now,
@@ -48,8 +51,8 @@ class World:
     """One product whose price only goes down, a receiver, and the daemon's config."""
 
     tmp_path: Path
-    shop: LocalShop
-    receiver: FlakyReceiver
+    shop: LoopbackShop
+    receiver: JsonReceiver
     start: Callable[..., DaemonProcess]
     price: Decimal = PAID
     owed: list[Decimal] = field(default_factory=list)  # every price an alert is owed for
@@ -62,10 +65,9 @@ class World:
     def write(self, *, quiet: bool) -> None:
         write_config(
             self.config,
-            orders=[order(self.url, "PHONE", paid=str(PAID))],
+            orders=[order_table(self.url, "PHONE", paid=str(PAID))],
             urls=[self.receiver.url],
             monitor={"timezone": "UTC"},
-            extra=TEST_SHOPS,
         )
         if quiet:  # alerts wait in the outbox until the end of quiet hours
             text = self.config.read_text()
@@ -114,7 +116,7 @@ class World:
     def restart(self) -> None:
         """Run the daemon again until it has checked twice; SIGTERM flushes the outbox."""
         self.write(quiet=False)
-        seen = self.shop.count("/phone")
+        seen = self.shop.requests("/phone")
         daemon = self.start(self.config)
         # Its second request means the first check of this run is recorded.
         self.shop.wait_for_requests("/phone", seen + 2)
@@ -143,13 +145,11 @@ class World:
 @pytest.fixture
 def world(
     tmp_path: Path,
-    local_shop: LocalShop,
-    flaky_receiver: Callable[..., FlakyReceiver],
+    shop: LoopbackShop,
+    receiver: JsonReceiver,
     daemon_process: Callable[..., DaemonProcess],
 ) -> World:
-    receiver = flaky_receiver()
-    receiver.up()
-    return World(tmp_path, local_shop, receiver, daemon_process)
+    return World(tmp_path, shop, receiver, daemon_process)
 
 
 def test_sigkill_at_each_point_in_turn_then_a_restart_delivers_every_alert_once(
@@ -186,7 +186,7 @@ def test_thirty_sigkills_at_random_points_lose_nothing_and_repeat_nothing(world:
 # --- the database locked by another process ------------------------------------------------
 
 
-def check_while_locked(tmp_path: Path, shop: LocalShop, hold: float) -> tuple[int, str, float]:
+def check_while_locked(tmp_path: Path, shop: LoopbackShop, hold: float) -> tuple[int, str, float]:
     """Run `price-monitor check` while a plain sqlite3 connection holds BEGIN EXCLUSIVE.
 
     The lock is let go when the check exits or after ``hold`` seconds, whichever is first.
@@ -195,11 +195,10 @@ def check_while_locked(tmp_path: Path, shop: LocalShop, hold: float) -> tuple[in
     url = shop.add("/phone", "4999.00")
     config = write_config(
         tmp_path / "config.toml",
-        orders=[order(url, "PHONE", paid=str(PAID))],
+        orders=[order_table(url, "PHONE", paid=str(PAID))],
         urls=[],
-        extra=TEST_SHOPS,
     )
-    cli_run(config, "check")  # the database exists, in WAL mode, with one price
+    run_cli(config, "check")  # the database exists, in WAL mode, with one price
     shop.set_price("/phone", "4599.00")
     locker = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
     process: subprocess.Popen[str] | None = None
@@ -226,9 +225,9 @@ def check_while_locked(tmp_path: Path, shop: LocalShop, hold: float) -> tuple[in
 
 
 def test_a_database_locked_for_a_few_seconds_is_waited_for(
-    tmp_path: Path, local_shop: LocalShop
+    tmp_path: Path, shop: LoopbackShop
 ) -> None:
-    code, output, locked_for = check_while_locked(tmp_path, local_shop, hold=2.0)
+    code, output, locked_for = check_while_locked(tmp_path, shop, hold=2.0)
     assert locked_for >= 2.0, output  # it waited for the lock (busy_timeout is 10 s)
     assert code == 0, output
     assert "PHONE: ¥4,599.00 (json-ld), 1 new alert" in output
@@ -239,12 +238,12 @@ def test_a_database_locked_for_a_few_seconds_is_waited_for(
 
 @pytest.mark.slow
 def test_a_database_locked_past_the_busy_timeout_fails_cleanly_and_the_next_run_catches_up(
-    tmp_path: Path, local_shop: LocalShop
+    tmp_path: Path, shop: LoopbackShop
 ) -> None:
-    code, output, locked_for = check_while_locked(tmp_path, local_shop, hold=20.0)
+    code, output, locked_for = check_while_locked(tmp_path, shop, hold=20.0)
     assert 9.0 < locked_for < 20.0, output  # gave up after the 10 s busy_timeout
     assert code == 1, output
     assert "database is locked" in output and "Traceback" not in output
     assert integrity(tmp_path / "state.db") == "ok"
-    result = cli_run(tmp_path / "config.toml", "check")
+    result = run_cli(tmp_path / "config.toml", "check")
     assert "PHONE: ¥4,599.00 (json-ld), 1 new alert" in result.output

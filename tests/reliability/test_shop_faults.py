@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -26,24 +25,31 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from monitor.channels import Notifier
-from monitor.check import Settings, check_all, politeness, watched_products
-from monitor.config import Config, load_config
-from monitor.daemon import MAX_BACKOFF, backoff, utcnow
-from monitor.demo import DemoProduct, product_page
+from monitor.check import check_all, watched_products
+from monitor.clock import utcnow
+from monitor.config import Config, MonitorSettings, load_config
+from monitor.delivery import deliver_due
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, Politeness
+from monitor.fetch import Fetcher
 from monitor.history import History
-from monitor.notify import deliver_due
-from tests.conftest import TEST_SHOPS, Shop, write_config
+from monitor.models import AlertKind, OutboxStatus, Status
+from monitor.rules import MAX_BACKOFF, polling_backoff
+from monitor.testing import (
+    Answer,
+    DaemonProcess,
+    JsonReceiver,
+    LoopbackShop,
+    ShopProduct,
+    order_table,
+    product_page,
+    run_cli,
+    write_config,
+)
 from tests.reliability.conftest import (
     Connection,
-    DaemonProcess,
-    FlakyReceiver,
     RawServer,
-    cli_run,
     closed_port,
     gzip_bomb,
-    order,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shops"
@@ -55,7 +61,7 @@ FIFTY_MB = 50 * 1024 * 1024
 # The faulty product's page, when it is served at all, shows a drop (4599 < 4999 paid): a
 # fault misread as a price would be alerted, and the outbox assertions would catch it.
 PAGE = product_page(
-    DemoProduct(
+    ShopProduct(
         "/product", "Faulty phone", Decimal("4599.00"), "CNY", "SKU-1", (("Case", Decimal("79")),)
     )
 ).encode()
@@ -89,7 +95,7 @@ class Servers:
 class Fault:
     serve: Callable[[Servers], str]
     reason: str  # a regex the recorded last_reason must match
-    status: str = "unknown"
+    status: Status = Status.UNKNOWN
     retries: int = 0  # [monitor] retries: tries after the first within one check
     requests_per_pass: int | None = 1  # None: no server to count (connection refused)
     retry_after: float | None = None  # the wait the shop asked for between two tries
@@ -200,14 +206,14 @@ FAULTS = {
         requests_per_pass=2,
         retry_after=5.0,
     ),
-    "http-429-retry-after-too-long": Fault(  # over Politeness.max_retry_after: give up now
+    "http-429-retry-after-too-long": Fault(  # over fetch.MAX_RETRY_AFTER: give up now
         answer(429, "come back tomorrow", **{"Retry-After": "86400"}),
         r"^HTTP 429$",
         retries=1,
         requests_per_pass=1,
     ),
-    "http-404": Fault(answer(404, "no such product"), r"^HTTP 404: ", status="not_found"),
-    "http-410": Fault(answer(410, "gone for good"), r"^HTTP 410: ", status="not_found"),
+    "http-404": Fault(answer(404, "no such product"), r"^HTTP 404: ", status=Status.NOT_FOUND),
+    "http-410": Fault(answer(410, "gone for good"), r"^HTTP 410: ", status=Status.NOT_FOUND),
     "redirect-loop": Fault(  # the first request and ten redirects, then it gives up
         redirect_loop, r"^more than 10 redirects$", requests_per_pass=11
     ),
@@ -252,15 +258,11 @@ async def check_pass(config: Config, *, sleeps: list[float]) -> None:
     history = History.open(config.database)
     try:
         products = watched_products(config, history, now=utcnow())
-        async with Fetcher(politeness=politeness(config), timeout=TIMEOUT, sleep=sleep) as fetcher:
-            await check_all(
-                products,
-                fetcher=fetcher,
-                history=history,
-                clock=utcnow,
-                settings=Settings.from_config(config),
-            )
-        await deliver_due(history, Notifier(config.notify), clock=utcnow)
+        async with Fetcher(config.monitor, timeout=TIMEOUT, sleep=sleep) as fetcher:
+            await check_all(products, config=config, fetcher=fetcher, history=history, clock=utcnow)
+        await deliver_due(
+            history.outbox, Notifier(config.notify.urls), clock=utcnow, quiet=config.quiet_hours
+        )
     finally:
         history.close()
 
@@ -269,10 +271,10 @@ async def check_pass(config: Config, *, sleeps: list[float]) -> None:
 def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
     fault: Fault,
     tmp_path: Path,
-    shop: Shop,
+    shop: LoopbackShop,
     httpserver: HTTPServer,
     raw_server: Callable[[Callable[[Connection], None]], RawServer],
-    fast_receiver: FlakyReceiver,
+    receiver: JsonReceiver,
     request: pytest.FixtureRequest,
 ) -> None:
     servers = Servers(httpserver, raw_server)
@@ -280,10 +282,9 @@ def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
     healthy_url = shop.add("/healthy", "4999.00")
     path = write_config(
         tmp_path / "config.toml",
-        orders=[order(faulty_url, "FAULTY"), order(healthy_url, "HEALTHY")],
-        urls=[fast_receiver.url],
+        orders=[order_table(faulty_url, "FAULTY"), order_table(healthy_url, "HEALTHY")],
+        urls=[receiver.url],
         monitor={"failing_after": FAILING_AFTER, "retries": fault.retries},
-        extra=TEST_SHOPS,
     )
     config = load_config(path)
     history = History.open(config.database)
@@ -310,32 +311,32 @@ def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
     elif fault.retries:
         assert sleeps == []  # a Retry-After over the limit: gave up without waiting
 
-    expected = [("HEALTHY", "drop")]
-    if fault.status == "unknown":
+    expected = [("HEALTHY", AlertKind.DROP)]
+    if fault.status is Status.UNKNOWN:
         # The failures counter grows, so the daemon's schedule backs off further each time.
         assert failures == [1, 2, 3]
-        interval = config.orders[0].interval.total_seconds()
-        waits = [backoff(interval, n) for n in failures]
+        interval = config.orders[0].interval
+        waits = [polling_backoff(interval, n) for n in failures]
         assert waits[0] is None and waits[1] is not None and waits[2] is not None
-        assert waits[1] < waits[2] <= max(MAX_BACKOFF, timedelta(seconds=interval))
-        expected.append(("FAULTY", "checks_failing"))
+        assert waits[1] < waits[2] <= max(MAX_BACKOFF, interval)
+        expected.append(("FAULTY", AlertKind.CHECKS_FAILING))
     else:
         assert failures == [0, 0, 0]  # a gone product is an answer, not a failure
-        expected.append(("FAULTY", "product_gone"))  # said once, not once per check
-    alerts = history.alerts()
-    assert sorted((a.order_id, a.kind) for a in alerts) == sorted(expected)
-    assert {a.status for a in alerts} == {"sent"}
+        expected.append(("FAULTY", AlertKind.PRODUCT_GONE))  # said once, not once per check
+    alerts = history.outbox.entries()
+    assert sorted((a.message.order_id, a.message.kind) for a in alerts) == sorted(expected)
+    assert {a.status for a in alerts} == {OutboxStatus.SENT}
     assert [(r.price.amount, r.checks) for r in history.price_runs(healthy)] == [
         (Decimal("4999.00"), 1),
         (Decimal("4599.00"), PASSES - 1),
     ]
 
-    messages = fast_receiver.wait_for(len(expected))
-    assert fast_receiver.requests == len(expected)
+    messages = receiver.wait_for(len(expected))
+    assert receiver.requests == len(expected)
     failing = [m for m in messages if "FAULTY" in m["title"] and "读不到价格" in m["title"]]
-    assert len(failing) == (fault.status == "unknown")
+    assert len(failing) == (fault.status is Status.UNKNOWN)
     gone = [m for m in messages if "商品页已不存在" in m["title"]]
-    assert len(gone) == (fault.status == "not_found")
+    assert len(gone) == (fault.status is Status.NOT_FOUND)
     for message in failing:
         assert "读不到价格" in message["title"]
         assert state.last_reason[:40] in message["message"]  # the last reason is in the alert
@@ -343,10 +344,10 @@ def test_a_shop_fault_is_one_unknown_and_only_checks_failing_is_alerted(
 
 def test_price_monitor_check_keeps_going_past_many_broken_shops_at_once(
     tmp_path: Path,
-    shop: Shop,
+    shop: LoopbackShop,
     httpserver: HTTPServer,
     raw_server: Callable[[Callable[[Connection], None]], RawServer],
-    fast_receiver: FlakyReceiver,
+    receiver: JsonReceiver,
 ) -> None:
     """The real `price-monitor check` command, with eight broken products in one config."""
     servers = Servers(httpserver, raw_server)
@@ -362,19 +363,18 @@ def test_price_monitor_check_keeps_going_past_many_broken_shops_at_once(
         "GONE": servers.http(lambda r: Response("gone", status=410), "/gone"),
     }
     healthy_url = shop.add("/healthy", "4999.00")
-    orders = [order(url, name) for name, url in broken.items()]
+    orders = [order_table(url, name) for name, url in broken.items()]
     path = write_config(
         tmp_path / "config.toml",
-        orders=[*orders, order(healthy_url, "HEALTHY")],
-        urls=[fast_receiver.url],
+        orders=[*orders, order_table(healthy_url, "HEALTHY")],
+        urls=[receiver.url],
         monitor={"failing_after": FAILING_AFTER},
-        extra=TEST_SHOPS,
     )
     outputs = []
     for index in range(PASSES):
         if index == 1:
             shop.set_price("/healthy", "4599.00")
-        outputs.append(cli_run(path, "check").output)
+        outputs.append(run_cli(path, "check").output)
 
     first, second, third = outputs
     assert "HEALTHY: ¥4,999.00 (json-ld)" in first
@@ -393,13 +393,13 @@ def test_price_monitor_check_keeps_going_past_many_broken_shops_at_once(
     assert "alerts: 1 sent, 0 failed" in first  # the product page that is gone
     assert "alerts: 7 sent, 0 failed" in second  # 6 checks failing, 1 drop
 
-    messages = fast_receiver.wait_for(8)
+    messages = receiver.wait_for(8)
     titles = sorted(m["title"] for m in messages)
     assert sum("读不到价格" in t for t in titles) == 6
     assert [t for t in titles if "GONE" in t] == ["商品页已不存在：订单 GONE"]
     assert sum("HEALTHY" in t and "¥400.00" in t for t in titles) == 1
-    assert fast_receiver.requests == 8
-    status = cli_run(path, "status").output
+    assert receiver.requests == 8
+    status = run_cli(path, "status").output
     assert "HEALTHY" in status and "¥4,599.00" in status
 
 
@@ -414,7 +414,7 @@ def peak_memory_of_fetch(url: str) -> tuple[str, int]:
 
     async def go() -> str:
         async with Fetcher(
-            politeness=Politeness(host_delay=0, attempts=1), max_bytes=CAP, timeout=TIMEOUT
+            MonitorSettings(host_delay="0s", retries=0), max_bytes=CAP, timeout=TIMEOUT
         ) as fetcher:
             with pytest.raises(FetchError) as caught:
                 await fetcher.fetch(url)
@@ -460,7 +460,7 @@ def test_a_trickle_inside_the_read_timeout_is_cut_off_by_a_total_deadline(
 
     async def go() -> str:
         async with Fetcher(
-            politeness=Politeness(host_delay=0, attempts=1), timeout=httpx.Timeout(0.2)
+            MonitorSettings(host_delay="0s", retries=0), timeout=httpx.Timeout(0.2)
         ) as fetcher:
             with pytest.raises(FetchError) as caught:
                 await fetcher.fetch(url)
@@ -476,42 +476,35 @@ def test_a_trickle_inside_the_read_timeout_is_cut_off_by_a_total_deadline(
 
 
 def test_backoff_is_none_at_first_then_doubles_up_to_the_cap() -> None:
-    for interval in (1.0, 60.0, 7200.0, 86400.0):
-        waits = [backoff(interval, n) for n in range(40)]
+    for seconds in (1.0, 60.0, 7200.0, 86400.0):
+        interval = timedelta(seconds=seconds)
+        waits = [polling_backoff(interval, n) for n in range(40)]
         assert waits[0] is None and waits[1] is None
         later = [w for w in waits[2:] if w is not None]
         assert len(later) == 38
         assert later == sorted(later)  # never shorter after another failure
-        longest = max(MAX_BACKOFF, timedelta(seconds=interval))
-        assert later[0] == min(timedelta(seconds=2 * interval), longest)
+        longest = max(MAX_BACKOFF, interval)
+        assert later[0] == min(2 * interval, longest)
         assert later[-1] == longest
 
 
 def test_the_daemon_waits_out_a_retry_after_before_asking_the_shop_again(
     tmp_path: Path,
-    httpserver: HTTPServer,
-    fast_receiver: FlakyReceiver,
+    shop: LoopbackShop,
+    receiver: JsonReceiver,
     daemon_process: Callable[..., DaemonProcess],
 ) -> None:
-    arrivals: list[float] = []
-    arrived = threading.Condition()
-
-    def respond(request: Request) -> Response:
-        with arrived:
-            arrivals.append(time.monotonic())
-            arrived.notify_all()
-        return Response("slow down", status=429, headers={"Retry-After": "3"})
-
-    url = httpserver.url_for("/product")
-    httpserver.expect_request("/product").respond_with_handler(respond)
+    url = shop.add("/product", "4999.00")
+    # Far more 429s than the daemon asks for while the test runs: the shop always says no.
+    shop.script("/product", *[Answer(429, b"slow down", {"Retry-After": "3"})] * 20)
     path = write_config(
         tmp_path / "config.toml",
-        orders=[order(url, "PHONE")],
-        urls=[fast_receiver.url],
-        extra=TEST_SHOPS,  # interval 1 s, retries 0: every 429 ends a check
+        orders=[order_table(url, "PHONE")],
+        urls=[receiver.url],  # interval 1 s, retries 0: every 429 ends a check
     )
     daemon = daemon_process(path)
-    with arrived:
-        assert arrived.wait_for(lambda: len(arrivals) >= 2, timeout=10), arrivals
+    shop.wait_for_requests("/product", 2, timeout=10)
     daemon.stop()
+    arrivals = shop.request_times("/product")
+    assert shop.requests("/product") < 20  # every request was answered with the 429
     assert arrivals[1] - arrivals[0] >= 2.9  # the shop said: not for 3 s

@@ -1,0 +1,62 @@
+"""What the commands share: finding and loading the config, naming an order, an amount type."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.models import Order
+
+
+def config_path(ctx: click.Context) -> Path:
+    """The config file: ``-c``, else $PRICE_MONITOR_CONFIG, systemd's or XDG's default."""
+    given: Path | None = ctx.find_root().obj["config_path"]
+    if given is not None:
+        return given
+    from monitor.config.paths import default_config_path
+
+    return default_config_path()
+
+
+def load(ctx: click.Context, *, thorough: bool = True) -> Config:
+    """Load the config and print its warnings.
+
+    ``thorough=False`` is for commands that neither fetch nor send: they skip the checks
+    that need the HTML parser and Apprise, and start faster.
+    """
+    from monitor.config import load_config
+
+    config = load_config(config_path(ctx), thorough=thorough)
+    for warning in config.warnings:
+        click.echo(f"warning: {config.path.name}: {warning}", err=True)
+    return config
+
+
+def order_named(config: Config, order_id: str) -> Order:
+    """Return the config's order with this id; a usage error names the known ones."""
+    order = config.order(order_id)
+    if order is None:
+        known = ", ".join(o.id for o in config.orders) or "none"
+        raise click.UsageError(f"unknown order {order_id}; orders in the config: {known}")
+    return order
+
+
+class _Amount(click.ParamType[Decimal]):
+    name = "AMOUNT"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Decimal:
+        text = str(value).strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text) and Decimal(text) > 0:
+            return Decimal(text)
+        self.fail(f"expected an amount like 400.00 (no sign or commas), got {value!r}", param, ctx)
+
+
+AMOUNT = _Amount()

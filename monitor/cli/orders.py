@@ -1,0 +1,154 @@
+"""Where orders stand, and the claims on them: ``status``, ``claim``, ``refunded``,
+``rejected`` and ``savings``. None of them fetches or sends, so none loads the libraries
+that do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import click
+
+from monitor.cli.common import AMOUNT, load, order_named
+
+
+@click.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show every order: paid, current and lowest price, difference, days left, last check."""
+    from monitor.clock import utcnow
+    from monitor.history import History
+    from monitor.reports import render_status, status_rows
+
+    config = load(ctx, thorough=False)
+    history = History.open(config.database)
+    try:
+        rows = status_rows(config, history, now=utcnow())
+        pending = history.outbox.pending_count()
+    finally:
+        history.close()
+    if not rows:
+        click.echo("No orders in the config yet: add [[orders]] (see config.example.toml).")
+        return
+    click.echo(render_status(rows, tz=config.timezone))
+    if pending:
+        click.echo(f"\n{pending} alert{'s' * (pending != 1)} waiting to be sent.")
+
+
+@click.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option(
+    "--amount", type=AMOUNT, help="What you asked for in total (default: what the alert said)."
+)
+@click.option(
+    "--price",
+    type=AMOUNT,
+    help="The unit price your claim is based on (default: the last alerted).",
+)
+@click.option("--note", help="Anything to remember, e.g. the ticket number.")
+@click.pass_context
+def claim(
+    ctx: click.Context,
+    order_id: str,
+    amount: Decimal | None,
+    price: Decimal | None,
+    note: str | None,
+) -> None:
+    """Record that you asked the shop for the difference on ORDER.
+
+    After a claim only a price below the claimed one alerts again ("you can claim ¥X more").
+    """
+    from monitor import ledger
+    from monitor.clock import utcnow
+    from monitor.history import History
+    from monitor.messages import format_money
+
+    config = load(ctx, thorough=False)
+    order = order_named(config, order_id)
+    history = History.open(config.database)
+    try:
+        step = ledger.claimed(
+            order, history.order_state(order), at=utcnow(), price=price, amount=amount, note=note
+        )
+        if step is None:
+            raise click.UsageError(
+                f"no drop has been alerted for {order_id}: give --amount (and --price) to record a claim"
+            )
+        history.add_claim(step)
+    finally:
+        history.close()
+    based = f" at {format_money(step.price)} each" if step.price else ""
+    click.echo(
+        f"{order.id}: claimed {format_money(step.amount) if step.amount else '?'}{based}. "
+        f"When the shop answers: price-monitor refunded {order.id} --amount X, or rejected."
+    )
+
+
+@click.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option("--amount", type=AMOUNT, required=True, help="What the shop refunded in total.")
+@click.option("--note", help="Anything to remember.")
+@click.pass_context
+def refunded(ctx: click.Context, order_id: str, amount: Decimal, note: str | None) -> None:
+    """Record that the shop refunded AMOUNT on ORDER (counted in `savings`)."""
+    from monitor import ledger
+    from monitor.clock import utcnow
+    from monitor.history import History
+    from monitor.messages import format_money
+    from monitor.models import Money
+
+    config = load(ctx, thorough=False)
+    order = order_named(config, order_id)
+    history = History.open(config.database)
+    try:
+        step = ledger.refunded(
+            order, history.order_state(order), at=utcnow(), amount=amount, note=note
+        )
+        history.add_claim(step)
+    finally:
+        history.close()
+    click.echo(f"{order.id}: refunded {format_money(Money(amount, order.currency))}.")
+
+
+@click.command()
+@click.argument("order_id", metavar="ORDER")
+@click.option("--reason", help="What the shop said, e.g. 'flash-sale price is excluded'.")
+@click.pass_context
+def rejected(ctx: click.Context, order_id: str, reason: str | None) -> None:
+    """Record that the shop turned down the claim on ORDER."""
+    from monitor import ledger
+    from monitor.clock import utcnow
+    from monitor.history import History
+
+    config = load(ctx, thorough=False)
+    order = order_named(config, order_id)
+    history = History.open(config.database)
+    try:
+        history.add_claim(
+            ledger.rejected(order, history.order_state(order), at=utcnow(), reason=reason)
+        )
+    finally:
+        history.close()
+    click.echo(f"{order.id}: claim rejected{f' ({reason})' if reason else ''}.")
+
+
+@click.command()
+@click.pass_context
+def savings(ctx: click.Context) -> None:
+    """Show what price protection brought in, per currency: refunded, pending, to claim, missed."""
+    from monitor import ledger
+    from monitor.clock import utcnow
+    from monitor.history import History
+    from monitor.reports import render_savings
+
+    config = load(ctx, thorough=False)
+    history = History.open(config.database)
+    try:
+        history.sync_orders(config.orders, now=utcnow())
+        states = history.order_states(config.orders)
+    finally:
+        history.close()
+    result = ledger.totals(config.orders, config.shops, states, now=utcnow())
+    if not result.currencies():
+        click.echo("Nothing yet: no drop has been alerted or claimed.")
+        return
+    click.echo(render_savings(result))

@@ -1,0 +1,77 @@
+"""Read ``config.toml`` into a ``Config``, or raise ConfigError listing every problem at once."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from monitor.config.problems import problems_of
+from monitor.config.schema import Config
+from monitor.errors import ConfigError, Problem
+from monitor.models.values import ReadContext
+
+
+def load_config(
+    path: Path, *, env: Mapping[str, str] = os.environ, thorough: bool = True
+) -> Config:
+    """Given a path to config.toml, return the validated Config. Raise ConfigError if not.
+
+    With ``thorough=False`` the checks that need the HTML parser and Apprise (a selector's
+    syntax, a notification URL's scheme) are skipped: for commands that neither fetch nor
+    send, so that they start fast.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            str(path), [Problem("", "file not found; start from config.example.toml")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
+    return parse_config(text, path=path, env=env, thorough=thorough)
+
+
+def parse_config(
+    text: str, *, path: Path, env: Mapping[str, str] = os.environ, thorough: bool = True
+) -> Config:
+    """Given the text of a config file, return the Config. Raise ConfigError listing all problems."""
+    try:
+        raw = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path.name, [Problem("", f"not valid TOML: {exc}")]) from None
+    warnings = _secret_exposure(path, raw) if thorough else []
+    context = ReadContext(path=path, env=env, thorough=thorough, warnings=warnings)
+    try:
+        return Config.model_validate(raw, context=context)
+    except ValidationError as exc:
+        raise ConfigError(path.name, problems_of(exc, Config)) from None
+
+
+def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:
+    """Warn when a file that holds notification secrets can be read by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if not mode & stat.S_IROTH:
+        return []
+    notify = raw.get("notify")
+    urls = notify.get("urls", []) if isinstance(notify, dict) else []
+    literal = (
+        [u.get("url") if isinstance(u, dict) else u for u in urls] if isinstance(urls, list) else []
+    )
+    from monitor import channels  # Apprise knows which part of a URL is a secret
+
+    if not any(isinstance(u, str) and channels.has_secret(u) for u in literal):
+        return []
+    return [
+        "the file is readable by other users and holds notification tokens or passwords: "
+        "chmod 600 it, or move the secrets into environment variables (${NAME} in the URL)"
+    ]

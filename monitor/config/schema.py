@@ -1,0 +1,329 @@
+"""The config file's schema: frozen pydantic models that are the config the program uses.
+
+``Config`` is the whole file: ``[monitor]``, ``[notify]``, ``[shops.NAME]`` and
+``[[orders]]``. Its fields are read in that order, so each may use what came before: the
+shops start from the built-in catalogue in the ``[monitor]`` time zone, and each order
+takes what it leaves out (currency, window, threshold, interval) from its shop and
+``[monitor]``. Every problem carries its place in the file; ``problems.py`` words them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from monitor.config.paths import default_database_path
+from monitor.config.problems import again, unknown_name
+from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
+from monitor.models.values import (
+    DailySpan,
+    Duration,
+    FilePath,
+    Location,
+    Pause,
+    Text,
+    ThresholdValue,
+    TimeZoneName,
+    expand_env,
+    invalid,
+    read_context,
+    read_order_id,
+    read_path,
+)
+from monitor.shops import sections_over_catalogue
+
+if TYPE_CHECKING:
+    from monitor.messages.templates import TemplateStore
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def _database(value: object, info: ValidationInfo) -> Path:
+    """Read ``[monitor] database``; left out, it is systemd's state dir or XDG's."""
+    if value is None:
+        return default_database_path(read_context(info).env)
+    return read_path(value, info)
+
+
+class MonitorSettings(Frozen):
+    """``[monitor]``: where the state lives, how often and how politely to check, when to alert."""
+
+    database: Annotated[Path, BeforeValidator(_database)] = Field(
+        default=None, validate_default=True
+    )
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    interval: Duration = timedelta(hours=2)
+    threshold: ThresholdValue = Threshold(amount=Decimal(1))
+    host_delay: Pause = timedelta(seconds=2)  # between two requests to one shop
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8  # requests in flight at once
+    retries: Annotated[int, Field(ge=0, le=10)] = 2  # tries after the first, within one check
+    confirm: Pause = timedelta(minutes=2)  # a new drop is read again this much later
+    remind_before: Duration = timedelta(hours=24)
+    remind: Remind = Remind.UNCLAIMED
+    failing_after: Annotated[int, Field(ge=1, le=1000)] = 5  # unknowns in a row
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _notify_url(value: object, info: ValidationInfo) -> str:
+    """Read a notification URL: ``${NAME}`` from the environment; a scheme Apprise knows."""
+    context = read_context(info)
+    if isinstance(value, str):
+        value = expand_env(value, context.env)
+    if isinstance(value, str) and "://" in value:
+        if not context.thorough:
+            return value
+        from monitor import channels  # Apprise loads here, for the commands that send
+
+        if channels.is_valid_url(value):
+            return value
+    # Never echo the URL itself: it usually holds a token or a password.
+    scheme = value.split("://", 1)[0] if isinstance(value, str) and "://" in value else None
+    hint = f'scheme "{scheme}://"' if scheme else "value"
+    raise PydanticCustomError(
+        "apprise_url",
+        "not a notification URL Apprise understands ({hint}); see the Apprise wiki for the "
+        'format of your service, e.g. "tgram://BOT_TOKEN/CHAT_ID"',
+        {"hint": hint},
+    )
+
+
+class NotifyTarget(Frozen):
+    """One notification URL; with ``tags`` it only gets the alerts of orders with one of them."""
+
+    url: Annotated[str, BeforeValidator(_notify_url)]
+    tags: tuple[Text, ...] = ()
+
+
+def _target(value: object) -> object:
+    # A target is a plain URL string or a table {url = ..., tags = [...]}.
+    return {"url": value} if isinstance(value, str) else value
+
+
+def _templates_folder(folder: Path | None) -> Path | None:
+    """Check every template in ``[notify] templates`` against the fields it may use."""
+    from monitor.messages.templates import check_folder
+
+    if folder is not None and (found := check_folder(folder)):
+        raise PydanticCustomError("templates", "{problems}", {"problems": "; ".join(found)})
+    return folder
+
+
+class NotifySettings(Frozen):
+    """``[notify]``: where alerts go, when they wait, and the user's own templates."""
+
+    urls: tuple[Annotated[NotifyTarget, BeforeValidator(_target)], ...] = ()
+    quiet_hours: DailySpan | None = None
+    templates: Annotated[FilePath | None, AfterValidator(_templates_folder)] = None
+
+
+# What an order may leave out because its shop (or [monitor]) gives it.
+_FROM_THE_SHOP = ("currency", "window_days")
+
+
+class Config(Frozen):
+    """The whole config file, validated, with every order's defaults filled in."""
+
+    monitor: MonitorSettings = Field(default_factory=dict, validate_default=True)
+    notify: NotifySettings = Field(default_factory=dict, validate_default=True)
+    shops: dict[str, Shop] = Field(default_factory=dict, validate_default=True)
+    orders: tuple[Order, ...] = ()
+
+    _path: Path = PrivateAttr(default=Path("config.toml"))
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("shops", mode="before")
+    @classmethod
+    def _over_the_catalogue(cls, sections: Any, info: ValidationInfo) -> Any:
+        if not isinstance(sections, dict):
+            return sections
+        monitor = info.data.get("monitor")
+        timezone = monitor.timezone if monitor is not None else DEFAULT_TIMEZONE
+        return sections_over_catalogue(sections, timezone=timezone)
+
+    @field_validator("orders", mode="wrap")
+    @classmethod
+    def _orders_with_their_defaults(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> tuple[Order, ...]:
+        """Fill what each order leaves out from its shop and [monitor], then read the orders;
+        also report what no single order shows: unknown shops and repeated ids."""
+        if not isinstance(value, list):
+            return handler(value)  # type: ignore[no-any-return]
+        monitor: MonitorSettings = info.data.get("monitor") or MonitorSettings()
+        shops: Mapping[str, Shop] | None = info.data.get("shops")  # None: [shops] is broken
+        found: list[tuple[Location, str]] = []
+        unsure: set[int] = set()  # orders whose shop is unknown: its defaults are too
+        filled: list[Any] = []
+        for index, raw in enumerate(value):
+            shop_key = raw.get("shop") if isinstance(raw, dict) else None
+            shop = shops.get(shop_key) if shops is not None and isinstance(shop_key, str) else None
+            if shop is None:
+                unsure.add(index)
+                if shops is not None and isinstance(shop_key, str) and shop_key:
+                    found.append(((index, "shop"), _unknown_shop(shop_key, shops)))
+            filled.append(_with_defaults(raw, shop, monitor) if isinstance(raw, dict) else raw)
+        found += _repeated_ids(value)
+
+        def keep(error: ErrorDetails) -> bool:
+            loc = error["loc"]
+            forgiven = error["type"] == "missing" and len(loc) == 2 and loc[1] in _FROM_THE_SHOP
+            return not (forgiven and loc[0] in unsure)
+
+        try:
+            orders: tuple[Order, ...] = handler(filled)
+        except ValidationError as exc:
+            raise again(exc, found, keep=keep) from None
+        if found:
+            raise invalid("orders", found)
+        assert shops is not None  # every order's shop is known, or found is not empty
+        return tuple(
+            _no_faster_than_the_shop(order, shops[order.shop], index, read_context(info).warnings)
+            for index, order in enumerate(orders)
+        )
+
+    @model_validator(mode="after")
+    def _located(self, info: ValidationInfo) -> Config:
+        """Remember where the file was read from, and what looked odd in it."""
+        context = read_context(info)
+        self._path = context.path
+        warnings = list(context.warnings)
+        if not self.notify.urls:
+            warnings.append(
+                "notify.urls is empty: alerts will be kept in the database but not sent"
+            )
+        self._warnings = tuple(warnings)
+        return self
+
+    # --- what the program asks of its config ------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The file this config was read from."""
+        return self._path
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What looked odd in the file but did not stop it from loading."""
+        return self._warnings
+
+    @property
+    def database(self) -> Path:
+        return self.monitor.database
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The user's time zone: times in alerts, tables and logs are shown in it."""
+        return self.monitor.zone
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where pages a drop was seen on are kept, beside the database."""
+        return self.monitor.database.parent / "evidence"
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        span: tuple[time, time] | None = self.notify.quiet_hours
+        return QuietHours(span[0], span[1], self.timezone) if span else None
+
+    @functools.cached_property
+    def templates(self) -> TemplateStore:
+        """The message templates: the user's folder first, then the packaged ones."""
+        from monitor.messages.templates import TemplateStore
+
+        return TemplateStore(self.notify.templates)
+
+    def order(self, order_id: str) -> Order | None:
+        return next((o for o in self.orders if o.id == order_id), None)
+
+    def shop_of(self, order: Order) -> Shop:
+        return self.shops[order.shop]
+
+
+def _with_defaults(
+    raw: dict[str, Any], shop: Shop | None, monitor: MonitorSettings
+) -> dict[str, Any]:
+    """Return an order's table with what it leaves out taken from its shop, then [monitor]."""
+    defaults: dict[str, Any] = {
+        "threshold": (shop.threshold if shop else None) or monitor.threshold,
+        "interval": (shop.interval if shop else None) or monitor.interval,
+    }
+    if shop is not None and shop.currency is not None:
+        defaults["currency"] = shop.currency
+    if shop is not None and shop.window_days is not None:
+        defaults["window_days"] = shop.window_days
+    return {**defaults, **raw}
+
+
+def _no_faster_than_the_shop(order: Order, shop: Shop, index: int, warnings: list[str]) -> Order:
+    """Return the order, its interval raised to the shop's minimum; note what looks odd."""
+    label = f"orders[{index}] (order {order.id})"
+    if shop.currency and order.currency != shop.currency:
+        warnings.append(
+            f"{label}: currency {order.currency} differs from {shop.key}'s {shop.currency}"
+        )
+    host = urlsplit(order.url).hostname or ""
+    if shop.domains and not shop.matches_host(host):
+        warnings.append(
+            f"{label}: {host} is not one of {shop.key}'s domains ({', '.join(shop.domains)})"
+        )
+    if order.interval < shop.min_interval:
+        warnings.append(
+            f"{label}: interval raised to {shop.key}'s minimum of {_human(shop.min_interval)}"
+        )
+        return order.model_copy(update={"interval": shop.min_interval})
+    return order
+
+
+def _repeated_ids(raw_orders: Sequence[Any]) -> list[tuple[Location, str]]:
+    """Return a problem for every order whose id an earlier order already has."""
+    seen: dict[str, int] = {}
+    found: list[tuple[Location, str]] = []
+    for index, raw in enumerate(raw_orders):
+        try:
+            order_id = read_order_id(raw.get("id")) if isinstance(raw, dict) else None
+        except PydanticCustomError:
+            continue  # the order's own validation names it
+        if order_id is None:
+            continue
+        if order_id in seen:
+            found.append(
+                (
+                    (index, "id"),
+                    f'"{order_id}" is also the id of orders[{seen[order_id]}]; ids must be unique '
+                    '(for a second item of the same shop order, add a suffix like "-2")',
+                )
+            )
+        seen.setdefault(order_id, index)
+    return found
+
+
+def _unknown_shop(name: str, shops: Mapping[str, Shop]) -> str:
+    return unknown_name("shop", name, shops, "or add a [shops.NAME] section")
+
+
+def _human(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    parts = [(seconds // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"

@@ -1,0 +1,31 @@
+"""Strategy ``opengraph``: ``product:price:amount`` / ``og:price:amount`` meta tags.
+
+They belong in the head, which is quick to search (a tag in the body is not read).
+"""
+
+from __future__ import annotations
+
+from monitor.extract import prices
+from monitor.extract.document import Document, Request
+from monitor.models import Candidate, Shop
+
+NAME = "opengraph"
+
+
+def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
+    """Candidates from the OpenGraph price tags in the page's head."""
+    tree = page.tree
+    scope = tree.head or tree.root
+    if scope is None:
+        return []
+    out = []
+    for prefix in ("product:price", "og:price"):
+        for node in scope.css(f'meta[property="{prefix}:amount"]'):
+            raw = node.attributes.get("content") or ""
+            amount = prices.parse_amount(raw)
+            if amount is None:
+                continue
+            currency_node = tree.css_first(f'meta[property="{prefix}:currency"]')
+            currency = currency_node.attributes.get("content") if currency_node else None
+            out.append(Candidate(NAME, amount, currency, raw=raw[:80]))
+    return out

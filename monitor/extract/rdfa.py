@@ -1,0 +1,36 @@
+"""Strategy ``rdfa``: RDFa ``property="price"`` (or ``schema:price``) with its currency."""
+
+from __future__ import annotations
+
+from monitor.extract import prices
+from monitor.extract.document import Document, Request, struck
+from monitor.models import Candidate, Shop
+
+NAME = "rdfa"
+_CURRENCY = '[property="priceCurrency"], [property="schema:priceCurrency"]'
+
+
+def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
+    """Candidates from RDFa price properties (OpenGraph's ``og:`` tags are its own strategy)."""
+    out = []
+    for node in page.structured.rdfa_price:
+        if node.tag == "meta" and (node.attributes.get("property") or "").startswith("og:"):
+            continue
+        if struck(node):
+            continue
+        raw = node.attributes.get("content") or node.text(strip=True) or ""
+        parsed = prices.parse_price(raw)
+        if parsed is None:
+            continue
+        currency = parsed.currency
+        parent = node.parent
+        if parent is not None:
+            currency_node = parent.css_first(_CURRENCY)
+            if currency_node is not None:
+                currency = (
+                    currency_node.attributes.get("content")
+                    or currency_node.text(strip=True)
+                    or currency
+                )
+        out.append(Candidate(NAME, parsed.amount, currency, raw=raw[:80]))
+    return out

@@ -1,0 +1,30 @@
+"""Strategy ``regex``: a shop profile's regular expression over the raw page, the last resort.
+
+The first group (or the whole match) is the price text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.extract import prices
+from monitor.extract.document import Document, Request
+from monitor.models import Candidate, Shop
+
+NAME = "regex"
+
+
+def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
+    """Candidates from the shop's regex, when its profile has one."""
+    return from_regex(page.text, shop.regex) if shop.regex else []
+
+
+def from_regex(text: str, pattern: str) -> list[Candidate]:
+    """Candidates from a regular expression's first group (or whole match) over the raw page."""
+    out = []
+    for match in re.finditer(pattern, text):
+        raw = match.group(1) if match.groups() else match.group(0)
+        parsed = prices.parse_price(raw)
+        if parsed is not None:
+            out.append(Candidate(NAME, parsed.amount, parsed.currency, raw=raw[:80]))
+    return out

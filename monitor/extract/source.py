@@ -1,0 +1,24 @@
+"""What a check fetches for a product: decided here, and only here.
+
+The shop's JSON API when its profile has one and the order names no selector of its own
+(a selector is about the page); the product page otherwise. Both with the shop's headers,
+cookies and proxy. ``price-monitor check``, the daemon and ``probe`` all ask this module.
+"""
+
+from __future__ import annotations
+
+from monitor.extract.api import api_url
+from monitor.extract.document import Request
+from monitor.models import Shop, Source
+
+
+def source_for(shop: Shop, request: Request) -> Source:
+    """Given a shop and what the order says, return what to fetch for the product."""
+    headers: dict[str, str] = dict(shop.headers)
+    url = request.product_url
+    if shop.api is not None and request.selector is None:
+        found = api_url(shop.api, product_url=request.product_url, sku=request.sku)
+        if found is not None:
+            url = found
+            headers.update(shop.api.headers)
+    return Source(url, headers, shop.cookies_file, shop.proxy)

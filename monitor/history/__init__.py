@@ -1,0 +1,13 @@
+"""The state database: the only package that writes SQL.
+
+schema.py   the tables, built by sqlite-utils' Migrations; how times and amounts are stored
+store.py    History: products, the run-length price history, orders, claims
+outbox.py   Outbox: alerts written before they are sent, and how each delivery stands
+"""
+
+from __future__ import annotations
+
+from monitor.history.outbox import Outbox, OutboxEntry
+from monitor.history.store import History
+
+__all__ = ["History", "Outbox", "OutboxEntry"]

@@ -1,0 +1,169 @@
+"""The state database's schema, built by sqlite-utils' ``Migrations``, and how values are stored.
+
+Tables: ``products`` (one row per URL + SKU, with the last check's outcome), ``prices``
+(run-length price history: an unchanged price only bumps ``last_seen`` and ``checks``),
+``orders`` (a copy of the config's orders, for ``status`` and claims), ``alerts`` (the outbox:
+a unique dedupe key per alert, written before it is sent) and ``claims``.
+
+Times are stored as UTC ISO text, amounts as decimal text (never a float), lists as JSON.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("price-monitor")
+
+
+@migrations(name="0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            sku TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            last_checked_at TEXT,
+            last_status TEXT,
+            last_reason TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            failing_since TEXT,
+            UNIQUE (url, sku)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE prices (
+            id INTEGER PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            amount TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            availability TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            checks INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX prices_by_product ON prices (product_id, id)")
+    db.execute(
+        """
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            shop TEXT NOT NULL,
+            title TEXT NOT NULL,
+            paid TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            ordered TEXT NOT NULL,
+            delivered TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            markdown TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            attachments TEXT NOT NULL DEFAULT '[]',
+            delivered TEXT NOT NULL DEFAULT '[]',
+            amount TEXT,
+            currency TEXT,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX alerts_due ON alerts (status, next_attempt_at)")
+    db.execute("CREATE INDEX alerts_by_order ON alerts (order_id, kind)")
+    db.execute(
+        """
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('claimed', 'refunded', 'rejected')),
+            price TEXT,
+            amount TEXT,
+            currency TEXT,
+            note TEXT,
+            at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX claims_by_order ON claims (order_id, id)")
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """A transaction that takes the write lock at once (BEGIN IMMEDIATE); nested, a savepoint.
+
+    sqlite-utils' own ``atomic()`` starts with a plain BEGIN, and its inserts read the
+    schema before they write: a transaction that has read cannot wait for the write lock
+    (SQLite answers "database is locked" at once instead of waiting ``busy_timeout``), so
+    another process holding the database for a moment would fail the write.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def rows(
+    db: sqlite_utils.Database, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+) -> list[sqlite3.Row]:
+    """Return a query's rows, each read by column name (``row["amount"]``).
+
+    Like sqlite-utils' ``db.query()``, without the savepoint it puts around every statement:
+    a check reads several rows, and thousands of checks run in a pass.
+    """
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
+def first(
+    db: sqlite_utils.Database, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+) -> sqlite3.Row | None:
+    """Return a query's first row, read by column name, or None when it finds none."""
+    found = rows(db, sql, params)
+    return found[0] if found else None
+
+
+def stamp(moment: datetime) -> str:
+    """Return a timezone-aware datetime as the UTC ISO text stored in the database."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def unstamp(text: str) -> datetime:
+    """Return a stored time as a timezone-aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+def unstamp_optional(text: str | None) -> datetime | None:
+    return unstamp(text) if text is not None else None

@@ -1,0 +1,276 @@
+"""The state database (SQLite through sqlite-utils): products, price history, orders, claims.
+
+The database runs in WAL mode and every write is one transaction, so ``kill -9`` at any point
+leaves it consistent. The outbox (``outbox.py``) shares the connection, so an observation
+and the alerts it caused are recorded together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.errors import StateError
+from monitor.history.outbox import Outbox
+from monitor.history.schema import (
+    first,
+    migrations,
+    rows,
+    stamp,
+    unstamp,
+    unstamp_optional,
+    write_transaction,
+)
+from monitor.models import (
+    Availability,
+    Claim,
+    ClaimState,
+    Message,
+    Money,
+    Observation,
+    Order,
+    OrderState,
+    PriceRun,
+    ProductState,
+    Status,
+)
+
+
+class History:
+    """The state database. Open with ``History.open(path)``; close with ``close()``."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.outbox = Outbox(db)
+
+    @classmethod
+    def open(cls, path: Path) -> History:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite_utils.Database(path)
+            # Autocommit at the driver level: transactions are always explicit (write_transaction),
+            # so a stray statement can never leave a write lock held.
+            db.conn.isolation_level = None
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the database {path}: {exc}") from exc
+        return cls(db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with write_transaction(self.db):
+            yield
+
+    # --- products and orders --------------------------------------------------------------
+
+    def product_id(self, url: str, sku: str | None, *, now: datetime) -> int:
+        """Return the id of the product at ``url`` + ``sku``, adding it if it is new."""
+        return self._product_ids([(url, sku or "")], now=now)[(url, sku or "")]
+
+    def _product_ids(
+        self, keys: Sequence[tuple[str, str]], *, now: datetime
+    ) -> dict[tuple[str, str], int]:
+        with self.transaction():
+            self.db.table("products").insert_all(
+                ({"url": url, "sku": sku, "created_at": stamp(now)} for url, sku in keys),
+                ignore=True,
+            )
+            return {
+                (url, sku): rows(
+                    self.db, "SELECT id FROM products WHERE url = ? AND sku = ?", [url, sku]
+                )[0]["id"]
+                for url, sku in dict.fromkeys(keys)
+            }
+
+    def sync_orders(self, orders: Sequence[Order], *, now: datetime) -> dict[str, int]:
+        """Store the config's orders; return each order id's product id."""
+        # One transaction for the lot: a commit per order made syncing 10,000 orders,
+        # which every command and every reload does, take most of a second.
+        with self.transaction():
+            ids = self._product_ids([(o.url, o.sku or "") for o in orders], now=now)
+            product_ids = {o.id: ids[(o.url, o.sku or "")] for o in orders}
+            self.db.table("orders").upsert_all(
+                (
+                    {
+                        "id": order.id,
+                        "product_id": product_ids[order.id],
+                        "shop": order.shop,
+                        "title": order.title,
+                        "paid": str(order.paid),
+                        "currency": order.currency,
+                        "quantity": order.quantity,
+                        "ordered": order.ordered.isoformat(),
+                        "delivered": order.delivered.isoformat() if order.delivered else None,
+                        "updated_at": stamp(now),
+                    }
+                    for order in orders
+                ),
+                pk="id",
+            )
+        return product_ids
+
+    def product_state(self, product_id: int) -> ProductState:
+        row = first(self.db, "SELECT * FROM products WHERE id = ?", [product_id])
+        if row is None:
+            raise StateError(f"no product with id {product_id}")
+        return ProductState(
+            id=row["id"],
+            url=row["url"],
+            sku=row["sku"],
+            last_checked_at=unstamp_optional(row["last_checked_at"]),
+            last_status=Status(row["last_status"]) if row["last_status"] else None,
+            last_reason=row["last_reason"],
+            failures=row["failures"],
+            failing_since=unstamp_optional(row["failing_since"]),
+        )
+
+    # --- observations ---------------------------------------------------------------------
+
+    def record(
+        self, product_id: int, observation: Observation, messages: Sequence[Message] = ()
+    ) -> int:
+        """Store one observation and enqueue its alerts in one transaction.
+
+        Return how many of ``messages`` were new (an alert whose dedupe key is already in the
+        outbox is not added again).
+        """
+        seen = stamp(observation.seen_at)
+        price = observation.price
+        with self.transaction():
+            # One statement, so the failure count is read and written under the same lock.
+            self.db.execute(
+                "UPDATE products SET last_checked_at = :seen, last_status = :status, "
+                "last_reason = :reason, "
+                "failing_since = CASE WHEN :failed THEN coalesce(failing_since, :seen) END, "
+                "failures = CASE WHEN :failed THEN failures + 1 ELSE 0 END WHERE id = :id",
+                {
+                    "seen": seen,
+                    "status": observation.status.value,
+                    "reason": observation.reason or None,
+                    "failed": observation.status is Status.UNKNOWN,
+                    "id": product_id,
+                },
+            )
+            if observation.status is Status.PRICE and price is not None:
+                self._record_price(product_id, price, observation.extraction.availability, seen)
+            return self.outbox.add(messages, now=observation.seen_at)
+
+    def _record_price(
+        self, product_id: int, price: Money, availability: Availability, seen: str
+    ) -> None:
+        """Extend the product's last price run when the price is the same, else start one."""
+        last = first(
+            self.db,
+            "SELECT * FROM prices WHERE product_id = ? ORDER BY id DESC LIMIT 1",
+            [product_id],
+        )
+        if last is not None and _same_run(last, price, availability):
+            self.db.execute(
+                "UPDATE prices SET last_seen = :seen, checks = checks + 1 WHERE id = :id",
+                {"seen": seen, "id": last["id"]},
+            )
+            return
+        # Every check may come here: the plain statement, not sqlite-utils' insert(), which
+        # reads the table's columns first.
+        self.db.execute(
+            "INSERT INTO prices (product_id, amount, currency, availability, first_seen, "
+            "last_seen, checks) VALUES (:product_id, :amount, :currency, :availability, :seen, "
+            ":seen, 1)",
+            {
+                "product_id": product_id,
+                "amount": str(price.amount),
+                "currency": price.currency,
+                "availability": availability.value,
+                "seen": seen,
+            },
+        )
+
+    def price_runs(self, product_id: int) -> list[PriceRun]:
+        """Return a product's price history, oldest first."""
+        return [
+            PriceRun(
+                price=Money(Decimal(row["amount"]), row["currency"]),
+                availability=Availability(row["availability"]),
+                first_seen=unstamp(row["first_seen"]),
+                last_seen=unstamp(row["last_seen"]),
+                checks=row["checks"],
+            )
+            for row in rows(
+                self.db, "SELECT * FROM prices WHERE product_id = ? ORDER BY id", [product_id]
+            )
+        ]
+
+    # --- claims -----------------------------------------------------------------------------
+
+    def add_claim(self, claim: Claim) -> None:
+        """Record a step of the user's claim on an order: claimed, refunded or rejected."""
+        reference = claim.amount or claim.price
+        with self.transaction():
+            self.db.table("claims").insert(
+                {
+                    "order_id": claim.order_id,
+                    "state": claim.state.value,
+                    "price": str(claim.price.amount) if claim.price else None,
+                    "amount": str(claim.amount.amount) if claim.amount else None,
+                    "currency": reference.currency if reference is not None else None,
+                    "note": claim.note,
+                    "at": stamp(claim.at),
+                }
+            )
+
+    def claims(self, order_id: str | None = None) -> list[Claim]:
+        """Return the claim steps, oldest first (of one order, or all)."""
+        where, args = ("WHERE order_id = ?", [order_id]) if order_id else ("", [])
+        return [
+            _claim(row) for row in rows(self.db, f"SELECT * FROM claims {where} ORDER BY id", args)
+        ]
+
+    def latest_claim(self, order_id: str) -> Claim | None:
+        row = first(
+            self.db, "SELECT * FROM claims WHERE order_id = ? ORDER BY id DESC LIMIT 1", [order_id]
+        )
+        return _claim(row) if row is not None else None
+
+    def order_state(self, order: Order) -> OrderState:
+        """Return what the database knows of an order's alerts and claim, for the rules."""
+        return OrderState(
+            last_alerted=self.outbox.last_alerted(order.id, order.currency),
+            claim=self.latest_claim(order.id),
+        )
+
+    def order_states(self, orders: Iterable[Order]) -> dict[str, OrderState]:
+        return {order.id: self.order_state(order) for order in orders}
+
+
+def _same_run(last: sqlite3.Row, price: Money, availability: Availability) -> bool:
+    return (
+        Decimal(last["amount"]) == price.amount
+        and last["currency"] == price.currency
+        and last["availability"] == availability.value
+    )
+
+
+def _claim(row: sqlite3.Row) -> Claim:
+    currency = row["currency"]
+    return Claim(
+        order_id=row["order_id"],
+        state=ClaimState(row["state"]),
+        price=Money(Decimal(row["price"]), currency) if row["price"] is not None else None,
+        amount=Money(Decimal(row["amount"]), currency) if row["amount"] is not None else None,
+        at=unstamp(row["at"]),
+        note=row["note"],
+    )

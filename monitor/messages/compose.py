@@ -1,0 +1,318 @@
+"""Alerts into words: the title and the text of every message, in the shop's language.
+
+Pure: an alert plus its order and shop in, a ``Message`` out, in plain text and in Markdown
+(Telegram gets the support request in a code block). The fields each template may use are
+the typed definitions in ``fields.py``; the short phrases are in ``words.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.errors import Problem
+from monitor.messages.fields import (
+    DropFields,
+    FailureFields,
+    Fields,
+    ReviewFields,
+    SupportFields,
+    WindowClosedFields,
+    WindowClosingFields,
+    as_mapping,
+)
+from monitor.messages.format import format_deadline, format_money, format_time
+from monitor.messages.templates import TemplateStore
+from monitor.messages.words import WORDS
+from monitor.models import (
+    AlertKind,
+    DropAlert,
+    Evidence,
+    FailureAlert,
+    Language,
+    Message,
+    Money,
+    Order,
+    Payment,
+    PriceAlert,
+    ReviewAlert,
+    ReviewReason,
+    Shop,
+    Window,
+    WindowAlert,
+    dedupe_key,
+)
+
+RULE = "────────────────────────"
+PACKAGED = TemplateStore()
+
+
+def _title(kind: AlertKind, language: Language, fields: Fields) -> str:
+    return WORDS[language][kind.value].format(**as_mapping(fields))
+
+
+def compose(
+    alert: PriceAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore = PACKAGED,
+    evidence: Evidence | None = None,
+) -> Message:
+    """Given a price alert and its order and shop, return the message, in the shop's language."""
+    language = shop.language
+    if isinstance(alert, ReviewAlert):
+        review = _review_fields(alert, order, shop, now=now)
+        body = templates.render("needs_review", language, review)
+        return Message(
+            dedupe_key=alert.dedupe_key,
+            order_id=order.id,
+            kind=alert.kind,
+            title=_title(alert.kind, language, review),
+            body=body,
+            tags=order.tags,
+            price=alert.seen,
+            markdown=body,
+        )
+    fields = _drop_fields(alert, order, shop, now=now, templates=templates, evidence=evidence)
+    return Message(
+        dedupe_key=alert.dedupe_key,
+        order_id=order.id,
+        kind=alert.kind,
+        title=_title(alert.kind, language, fields),
+        body=templates.render("drop", language, fields),
+        tags=order.tags,
+        price=alert.current,
+        markdown=templates.render("drop", language, _markdown(fields)),
+        attachments=(evidence.path,) if evidence else (),
+    )
+
+
+def _markdown(fields: DropFields) -> DropFields:
+    return replace(fields, rule="```")
+
+
+def support_request(
+    alert: DropAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore = PACKAGED,
+) -> str:
+    """Return the text the user pastes into the shop's support chat, in the shop's language."""
+    return templates.render("support", shop.language, _support_fields(alert, order, shop, now=now))
+
+
+def compose_window(
+    alert: WindowAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore = PACKAGED,
+) -> Message:
+    """Given a window-closing or window-closed alert, return its message."""
+    words = WORDS[shop.language]
+    none = words["none"]
+    fields: Fields
+    if alert.kind is AlertKind.WINDOW_CLOSING:
+        owed_line = ""
+        if alert.lowest and alert.owed:
+            owed_line = words["owed_line"].format(
+                lowest=format_money(alert.lowest), owed=format_money(alert.owed)
+            )
+        fields = WindowClosingFields(
+            order_id=order.id,
+            title=order.title,
+            deadline=format_deadline(alert.window),
+            hours_left=str(max(int(alert.window.time_left(now).total_seconds() // 3600), 0)),
+            owed_line=owed_line,
+            claim=shop.claim,
+            shop_name=shop.name,
+        )
+    else:
+        missed = alert.owed if alert.owed and alert.claim_state is None else None
+        fields = WindowClosedFields(
+            order_id=order.id,
+            title=order.title,
+            deadline=format_deadline(alert.window),
+            lowest=_money_or(alert.lowest, none),
+            owed=_money_or(alert.owed, none),
+            claim_state=words[alert.claim_state.value] if alert.claim_state else words["no_claim"],
+            claimed=_money_or(alert.claimed, none),
+            refunded=_money_or(alert.refunded, none),
+            missed=_money_or(missed, none),
+            shop_name=shop.name,
+        )
+    body = templates.render(alert.kind.value, shop.language, fields)
+    return Message(
+        dedupe_key=alert.dedupe_key,
+        order_id=order.id,
+        kind=alert.kind,
+        title=_title(alert.kind, shop.language, fields),
+        body=body,
+        tags=order.tags,
+        markdown=body,
+    )
+
+
+def compose_failure(
+    alert: FailureAlert, *, shop: Shop, tags: tuple[str, ...], templates: TemplateStore = PACKAGED
+) -> Message:
+    """Given a checks-failing, recovered or product-gone alert for a product, return its message."""
+    fields = FailureFields(
+        order_ids=", ".join(alert.order_ids),
+        failures=str(alert.failures),
+        since=format_time(alert.since, ZoneInfo(shop.timezone)),
+        reason=alert.reason or "-",
+        url=alert.url,
+    )
+    body = templates.render(alert.kind.value, shop.language, fields)
+    return Message(
+        dedupe_key=alert.dedupe_key,
+        order_id=", ".join(alert.order_ids),
+        kind=alert.kind,
+        title=_title(alert.kind, shop.language, fields),
+        body=body,
+        tags=tags,
+        markdown=body,
+    )
+
+
+def compose_config_refused(path: Path, problems: Sequence[Problem], text: bytes) -> Message:
+    """Given a config file that did not validate on reload, return the alert that says why.
+
+    Its key is the file's digest: the same refused text alerts once, an edit of it again.
+    """
+    listing = "\n".join(f"- {p}" for p in problems)
+    return Message(
+        dedupe_key=dedupe_key("config", hashlib.sha256(text).hexdigest()[:16]),
+        order_id="",
+        kind=AlertKind.CONFIG_REJECTED,
+        title=f"price-monitor: your edit of {path.name} was refused",
+        body=(
+            f"The edited {path} does not validate, so the previous config keeps "
+            f"running and no order was added, changed or dropped.\n\n{listing}\n\n"
+            f"Fix the file (`price-monitor config check` lists the same problems) and save it "
+            f"again; the daemon picks it up."
+        ),
+    )
+
+
+def notify_test_message() -> tuple[str, str]:
+    """Return the title and body ``price-monitor notify-test`` sends."""
+    return (
+        "price-monitor test / 测试消息",
+        "This is a test from price-monitor: this target will receive your price alerts.\n"
+        "这是 price-monitor 的测试消息：降价提醒会发到这里。\n",
+    )
+
+
+# --- the fields of each message ---------------------------------------------------------------
+
+
+def _money_or(money: Money | None, none: str) -> str:
+    return format_money(money) if money else none
+
+
+def _price_fields(
+    order: Order, shop: Shop, window: Window, url: str, seen_at: datetime, now: datetime
+) -> dict[str, str]:
+    words = WORDS[shop.language]
+    variant = ""
+    if order.variant:
+        variant = f"（{order.variant}）" if shop.language is Language.ZH else f" ({order.variant})"
+    if order.sku:
+        variant += words["sku"].format(sku=order.sku)
+    return {
+        "order_id": order.id,
+        "title": order.title,
+        "variant": variant,
+        "quantity": str(order.quantity),
+        "paid": format_money(order.paid_money),
+        "seen_at": format_time(seen_at, ZoneInfo(shop.timezone)),
+        "url": url,
+        "deadline": format_deadline(window),
+        "days_left": str(window.days_left(now)),
+        "shop_name": shop.name,
+        "claim": shop.claim,
+        "refund_path": shop.refund_path,
+        "policy_note": words["uncertain"].format(shop_name=shop.name)
+        if shop.policy_uncertain
+        else "",
+    }
+
+
+def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime) -> SupportFields:
+    words = WORDS[shop.language]
+    n = str(order.installments or "")
+    return SupportFields(
+        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        current=format_money(alert.current),
+        drop=format_money(alert.drop),
+        total=format_money(alert.total),
+        ordered=order.ordered.isoformat(),
+        delivered=order.delivered.isoformat() if order.delivered else words["not_delivered"],
+        payment=words[order.payment.value if order.payment else "unstated"].format(n=n),
+        payment_note=words["installment_note"].format(n=n)
+        if order.payment is Payment.INSTALLMENTS
+        else words["plain_note"],
+    )
+
+
+def _drop_fields(
+    alert: DropAlert,
+    order: Order,
+    shop: Shop,
+    *,
+    now: datetime,
+    templates: TemplateStore,
+    evidence: Evidence | None,
+) -> DropFields:
+    words = WORDS[shop.language]
+    further = alert.further or Money(Decimal(0), alert.current.currency)
+    amounts = {
+        "current": format_money(alert.current),
+        "drop": format_money(alert.drop),
+        "total": format_money(alert.total),
+        "further": format_money(further),
+        "further_total": format_money(further.times(order.quantity)),
+        "last": format_money(alert.current + further),
+    }
+    return DropFields(
+        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        **amounts,
+        headline=words[f"headline_{alert.kind.value}"].format(**amounts),
+        window_note=words["estimated"] if alert.window.estimated else "",
+        support_request=support_request(alert, order, shop, now=now, templates=templates).rstrip(),
+        evidence=words["evidence"].format(path=evidence.path, sha=evidence.sha256)
+        if evidence
+        else "",
+        rule=RULE,
+    )
+
+
+def _review_fields(alert: ReviewAlert, order: Order, shop: Shop, *, now: datetime) -> ReviewFields:
+    words = WORDS[shop.language]
+    percent = ""
+    if alert.seen.currency == alert.paid.currency:
+        percent = str(
+            ((alert.paid.amount - alert.seen.amount) * 100 / alert.paid.amount).quantize(Decimal(1))
+        )
+    why = {
+        ReviewReason.IMPLAUSIBLE: words["why_implausible"].format(drop_percent=percent),
+        ReviewReason.CURRENCY: words["why_currency"],
+        ReviewReason.VARIANT: words["why_variant"].format(sku=order.sku or "?"),
+    }[alert.reason]
+    return ReviewFields(
+        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        seen=format_money(alert.seen),
+        why=why,
+    )

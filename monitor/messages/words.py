@@ -1,0 +1,90 @@
+"""The phrases of every message, per language: titles, headlines, payment words, notes.
+
+Whole messages are templates (``templates/``, which a user may replace); these are the short
+pieces the templates and titles are built from. Each title is formatted with its kind's
+fields (``fields.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from monitor.models import Language
+
+WORDS: Mapping[Language, Mapping[str, str]] = {
+    Language.ZH: {
+        "drop": "可申请退差价 {total}：{title}（订单 {order_id}）",
+        "further_drop": "又降价了，可再申请 {further_total}：{title}（订单 {order_id}）",
+        "needs_review": "请人工核实：{title} 显示 {seen}（订单 {order_id}）",
+        "window_closing": "价保即将截止：{title}（订单 {order_id}），还剩 {hours_left} 小时",
+        "window_closed": "价保已结束：{title}（订单 {order_id}）",
+        "checks_failing": "读不到价格：订单 {order_ids}",
+        "product_gone": "商品页已不存在：订单 {order_ids}",
+        "recovered": "恢复读取：订单 {order_ids}",
+        "headline_drop": "💰 可以申请价保了！",
+        "headline_further_drop": "💰 又降价了：比上次提醒或申请的 {last} 又低了 {further}/件，可再申请 {further_total}。",
+        "why_implausible": "比实付低了 {drop_percent}%，降幅大得不像真的：可能读错了页面、不是同一款式，或只是券后价/活动价。",
+        "why_currency": "页面的币种和订单不同：可能是别的地区的页面，或订单的币种写错了。",
+        "why_variant": "页面上没有能确认是你买的款式（SKU {sku}）的信息：可能显示的是别的款式的价格。",
+        "owed_line": "最低提醒价 {lowest}，可申请差价 {owed}。",
+        "card": "银行卡",
+        "alipay": "支付宝",
+        "wechat": "微信支付",
+        "installments": "分期付款（{n} 期）",
+        "other": "其他",
+        "unstated": "未注明",
+        "not_delivered": "未填写",
+        "installment_note": (
+            "本单为 {n} 期分期付款：请将差价按原支付路径退回；如无法退回分期账户，"
+            "请退至付款账户，并告知分期计划如何调整。"
+        ),
+        "plain_note": "请将差价按原支付方式退回。",
+        "estimated": "（按下单日估算，签收后请补填 delivered）",
+        "uncertain": "提示：以上价保规则仅供参考，请以{shop_name}当前政策为准。",
+        "sku": "，SKU {sku}",
+        "evidence": "页面存档：{path}（SHA-256 {sha}）",
+        "none": "无",
+        "claimed": "已申请",
+        "refunded": "已退款",
+        "rejected": "被拒绝",
+        "no_claim": "未申请",
+    },
+    Language.EN: {
+        "drop": "Price drop: claim {total} on {title} (order {order_id})",
+        "further_drop": "Further drop: claim {further_total} more on {title} (order {order_id})",
+        "needs_review": "Check this yourself: {title} shows {seen} (order {order_id})",
+        "window_closing": "Price protection ends in {hours_left} h: {title} (order {order_id})",
+        "window_closed": "Price protection ended: {title} (order {order_id})",
+        "checks_failing": "Price checks failing for order {order_ids}",
+        "product_gone": "Product page gone for order {order_ids}",
+        "recovered": "Price checks recovered for order {order_ids}",
+        "headline_drop": "💰 You can claim a price adjustment.",
+        "headline_further_drop": "💰 Lower again: {further} below the {last} alerted or claimed before, so {further_total} more to claim.",
+        "why_implausible": "That is {drop_percent}% less, too deep to trust: the page may have been misread, it may be another variant, or a coupon-only price.",
+        "why_currency": "The page shows another currency than your order's: it may be another country's store, or the order's currency is wrong.",
+        "why_variant": "Nothing on the page ties this price to the variant you bought (SKU {sku}): it may be another variant's price.",
+        "owed_line": "The lowest alerted price was {lowest}: {owed} to claim.",
+        "card": "card",
+        "alipay": "Alipay",
+        "wechat": "WeChat Pay",
+        "installments": "installments ({n} payments)",
+        "other": "other",
+        "unstated": "not stated",
+        "not_delivered": "not recorded",
+        "installment_note": (
+            "This order is paid in {n} installments: please return the difference along the "
+            "original payment path (or to the paying account if the plan cannot take it) and "
+            "tell me how the installment plan changes."
+        ),
+        "plain_note": "Please refund the difference to my original payment method.",
+        "estimated": " (counted from the order date; add the delivery date when it arrives)",
+        "uncertain": "Note: these policy details may be out of date; check {shop_name}'s current policy.",
+        "sku": ", SKU {sku}",
+        "evidence": "Evidence: {path} (SHA-256 {sha})",
+        "none": "none",
+        "claimed": "claimed",
+        "refunded": "refunded",
+        "rejected": "rejected",
+        "no_claim": "none recorded",
+    },
+}

@@ -1,0 +1,126 @@
+"""Alerts before they are put into words, the message that carries one, and its dedupe key.
+
+The dedupe key makes an alert unique in the outbox: the same drop, reminder or failure
+streak is never enqueued twice. It is built here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.models.money import Money
+from monitor.models.states import AlertKind, ClaimState, ReviewReason
+from monitor.models.window import Window
+
+
+def dedupe_key(subject: str, *parts: AlertKind | Money | datetime | str) -> str:
+    """Given what an alert is about (an order id, ``product_subject(id)``, ``"config"``) and
+    what tells it apart (its kind, a price, a deadline, a streak's start, a digest), return
+    its outbox key, e.g. ``"5231120712345678|drop|4599.00 CNY"``."""
+
+    def text(part: AlertKind | Money | datetime | str) -> str:
+        if isinstance(part, AlertKind):
+            return part.value
+        if isinstance(part, Money):
+            return f"{part.rounded()} {part.currency}"
+        if isinstance(part, datetime):
+            return part.isoformat()
+        return part
+
+    return "|".join([subject, *(text(p) for p in parts)])
+
+
+def product_subject(product_id: int) -> str:
+    """The subject of an alert about a product rather than one order (failing, gone)."""
+    return f"product:{product_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropAlert:
+    """A claim alert (drop, further drop): the price is below what was paid, in the window."""
+
+    kind: AlertKind  # DROP or FURTHER_DROP
+    order_id: str
+    dedupe_key: str
+    paid: Money
+    current: Money
+    drop: Money  # per unit: paid - current
+    total: Money  # drop x quantity
+    further: Money | None  # for a further drop: how much below the last alerted or claimed price
+    window: Window
+    seen_at: datetime
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAlert:
+    """A price the user should look at themselves before claiming anything."""
+
+    order_id: str
+    dedupe_key: str
+    reason: ReviewReason
+    paid: Money
+    seen: Money
+    window: Window
+    seen_at: datetime
+    url: str
+    kind: AlertKind = AlertKind.NEEDS_REVIEW
+
+
+PriceAlert = DropAlert | ReviewAlert
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAlert:
+    """The window is about to close (with money unclaimed) or has closed (a summary)."""
+
+    kind: AlertKind  # WINDOW_CLOSING or WINDOW_CLOSED
+    order_id: str
+    dedupe_key: str
+    window: Window
+    lowest: Money | None  # the lowest price alerted while the window was open
+    owed: Money | None  # what that lowest price is worth to the user: (paid - lowest) x quantity
+    claim_state: ClaimState | None  # the user's latest claim step, if they recorded one
+    claimed: Money | None
+    refunded: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureAlert:
+    """A product that has not been read for N checks in a row, reads again, or is gone."""
+
+    kind: AlertKind  # CHECKS_FAILING, RECOVERED or PRODUCT_GONE
+    dedupe_key: str
+    order_ids: tuple[str, ...]
+    url: str
+    failures: int
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The page a drop was seen on, as kept beside the database: its file and its SHA-256."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An alert put into words, ready for the outbox: what to send and where.
+
+    ``body`` is plain text (email, most services); ``markdown`` is the same message for
+    services that render Markdown (Telegram), with the support request in a code block.
+    """
+
+    dedupe_key: str
+    order_id: str
+    kind: AlertKind
+    title: str
+    body: str
+    tags: tuple[str, ...] = ()
+    price: Money | None = None
+    markdown: str | None = None
+    attachments: tuple[str, ...] = ()

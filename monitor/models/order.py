@@ -1,0 +1,139 @@
+"""The order (one purchased line) and the product (one thing to fetch, serving its orders)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from monitor.models.money import Money
+from monitor.models.shop import Frozen, Shop
+from monitor.models.states import Payment
+from monitor.models.values import (
+    Amount,
+    Currency,
+    Day,
+    Duration,
+    HttpUrl,
+    OrderId,
+    Selector,
+    Text,
+    ThresholdValue,
+    WindowDays,
+    invalid,
+)
+
+
+class Order(Frozen):
+    """One purchased line, as an ``[[orders]]`` table writes it.
+
+    ``currency``, ``window_days``, ``threshold`` and ``interval`` may be left out of the
+    table: the config fills them from the order's shop and ``[monitor]`` before reading it
+    (see ``monitor.config.schema``), so an Order always has them.
+    """
+
+    id: OrderId
+    shop: Text
+    url: HttpUrl
+    title: Text
+    paid: Amount  # the unit price actually paid
+    ordered: Day
+    currency: Currency
+    window_days: WindowDays
+    threshold: ThresholdValue
+    interval: Duration  # how often to check; never below the shop's minimum
+    quantity: Annotated[int, Field(ge=1, le=10_000)] = 1
+    delivered: Day | None = None
+    payment: Payment | None = None
+    installments: Annotated[int | None, Field(ge=2, le=120, validate_default=True)] = None
+    sku: Text | None = None
+    variant: Text | None = None
+    selector: Selector | None = None  # the order's own: when given, it alone decides
+    tags: tuple[Text, ...] = ()
+    notes: str | None = None
+
+    # A check on a field that an earlier one decides is a field validator: it runs even when
+    # other fields are wrong, so every problem is listed at once. The check that names the
+    # earlier field runs once the whole order has been read.
+
+    @field_validator("delivered")
+    @classmethod
+    def _delivered_after_ordered(cls, delivered: date | None, info: ValidationInfo) -> date | None:
+        ordered = info.data.get("ordered")
+        if delivered is not None and ordered is not None and delivered < ordered:
+            raise PydanticCustomError(
+                "cross_field",
+                "{delivered} is before the order date {ordered}",
+                {"delivered": str(delivered), "ordered": str(ordered)},
+            )
+        return delivered
+
+    @field_validator("installments")
+    @classmethod
+    def _installments_with_their_payment(
+        cls, installments: int | None, info: ValidationInfo
+    ) -> int | None:
+        if installments is None and info.data.get("payment") is Payment.INSTALLMENTS:
+            raise PydanticCustomError(
+                "cross_field", 'required with payment = "installments": how many periods, e.g. 12'
+            )
+        return installments
+
+    @model_validator(mode="after")
+    def _payment_of_the_installments(self) -> Order:
+        if self.installments is not None and self.payment is not Payment.INSTALLMENTS:
+            raise invalid(
+                "Order", [(("payment",), 'must be "installments" when installments is given')]
+            )
+        return self
+
+    @property
+    def paid_money(self) -> Money:
+        return Money(self.paid, self.currency)
+
+    @property
+    def product_key(self) -> tuple[str, str]:
+        """Orders with the same URL and SKU share one product, so one fetch serves them."""
+        return (self.url, self.sku or "")
+
+    def owed_at(self, price: Money) -> Money:
+        """Return what a price is worth to the user: (paid - price) x quantity, never below 0."""
+        return (self.paid_money - price).at_least_zero().times(self.quantity)
+
+    def minimum_drop(self) -> Decimal:
+        """The smallest drop per unit worth an alert, in the order's currency."""
+        return self.threshold.of(self.paid)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One thing to fetch, with the orders it serves (they share its URL and SKU)."""
+
+    id: int
+    url: str
+    sku: str | None
+    selector: str | None
+    currency: str
+    shop: Shop
+    orders: tuple[Order, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.url}#{self.sku}" if self.sku else self.url
+
+    @property
+    def label(self) -> str:
+        return ", ".join(o.id for o in self.orders)
+
+    @property
+    def interval(self) -> timedelta:
+        return min(o.interval for o in self.orders)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every tag of its orders: alerts about the product go where any of them would."""
+        return tuple(sorted({t for o in self.orders for t in o.tags}))

@@ -1,0 +1,121 @@
+"""The shop profile: what price-monitor knows about a retailer and its price-protection policy.
+
+One model serves the built-in catalogue (``monitor/shops/catalogue.toml``) and a user's
+``[shops.NAME]`` section: both are read by this schema, so a typo in either is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.models.states import Language, WindowStart
+from monitor.models.values import (
+    Currency,
+    Duration,
+    HttpUrl,
+    Regex,
+    Selector,
+    Text,
+    ThresholdValue,
+    TimeZoneName,
+    WindowDays,
+)
+
+
+class Frozen(BaseModel):
+    """A value read from the config: immutable, and unknown keys are errors (typos)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApiSpec(Frozen):
+    """How to read a price from a shop's JSON API instead of its product page.
+
+    ``url`` is a template filled with ``ids``: each id is taken from the order's URL by its
+    regex (one group), or is the order's ``sku``. ``items`` is the JSON path to the list of
+    goods ("" when the response itself is the list, or a single object); ``item_id`` names
+    the field that identifies a goods entry and ``match`` is the value it must have for the
+    order (a template over the same ids); ``price`` is the path to the price in an entry.
+    """
+
+    url: HttpUrl
+    ids: dict[str, Regex] = {}
+    items: str = ""
+    item_id: Text | None = None
+    match: Text = "{sku}"
+    price: Text = "price"
+    headers: dict[str, str] = {}
+
+
+class ScriptJson(Frozen):
+    """A price inside JSON embedded in the page, e.g. ``script#__NEXT_DATA__``."""
+
+    selector: Selector
+    path: Text
+    currency_path: Text | None = None
+
+
+class Shop(Frozen):
+    """A retailer profile. ``key`` is the name of its table; every other field may be set there.
+
+    ``policy_uncertain`` marks values we could not confirm: alerts then tell the user to
+    check the shop's current policy before relying on the window or the claim channel.
+    """
+
+    # The table's name, [shops.KEY]: given as "@key" (see ``named``), so that a ``key`` written
+    # in the table is an unknown key like any other typo.
+    key: Text = Field(validation_alias="@key", exclude=True)
+    name: Text
+    domains: tuple[Text, ...] = ()
+    currency: Currency | None = None
+    language: Language = Language.EN
+    timezone: TimeZoneName = "UTC"
+    window_days: WindowDays | None = None
+    window_starts: WindowStart = WindowStart.ORDER
+    min_interval: Duration = timedelta(minutes=30)
+    interval: Duration | None = None  # how often to check this shop's orders by default
+    threshold: ThresholdValue | None = None  # the shop's default smallest drop worth an alert
+    claim: str = ""  # where and how to ask for the difference
+    refund_path: str = ""  # where the difference goes back to
+    exclusions: tuple[Text, ...] = ()
+    selector: Selector | None = None
+    api: ApiSpec | None = None
+    script_json: tuple[ScriptJson, ...] = ()
+    regex: Regex | None = None
+    window_label: Regex | None = None
+    headers: dict[str, str] = {}
+    cookies_file: Text | None = None
+    proxy: Text | None = None
+    policy_url: HttpUrl | None = None
+    policy_uncertain: bool = True
+
+    @classmethod
+    def named(cls, key: str, fields: Mapping[str, Any], *, context: object = None) -> Shop:
+        """Given a table's name and its fields, return the shop profile. Raise ValidationError
+        naming every field that is wrong."""
+        return cls.model_validate({**fields, "@key": key}, context=context)
+
+    def fields(self) -> dict[str, Any]:
+        """Return every field but the key, as values the schema reads again: a user's section
+        is merged over them."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name != "key"}
+
+    def matches_host(self, host: str) -> bool:
+        """Return True when ``host`` is one of the shop's domains or a subdomain of one."""
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What to fetch for a product: the shop's JSON API or the product page, and how."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    cookies_file: str | None = None
+    proxy: str | None = None

@@ -1,0 +1,189 @@
+"""The tables the command line prints: status, alerts and savings.
+
+``status_rows`` reads what it needs from the database; everything else is pure: rows in,
+aligned text out, CJK characters counted two columns wide, times in the user's zone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from monitor.config import Config
+from monitor.history import History, OutboxEntry
+from monitor.ledger import Totals
+from monitor.messages import format_money
+from monitor.models import ClaimState, Money, OutboxStatus, Status, window_for
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    order_id: str
+    title: str
+    paid: Money
+    current: Money | None
+    lowest: Money | None
+    difference: Money | None  # paid - current, per unit; positive means money owed
+    days_left: int
+    window_open: bool
+    last_check: datetime | None
+    last_status: Status | None
+    last_reason: str | None
+    claim: ClaimState | None = None  # the latest claim step
+
+
+def status_rows(config: Config, history: History, *, now: datetime) -> list[StatusRow]:
+    """Return the status of every order in the config, reading prices from the database."""
+    product_ids = history.sync_orders(config.orders, now=now)
+    rows = []
+    for order in config.orders:
+        window = window_for(order, config.shop_of(order))
+        product = history.product_state(product_ids[order.id])
+        runs = [
+            r
+            for r in history.price_runs(product.id)
+            if r.price.currency == order.currency and r.last_seen >= window.start
+        ]
+        claim = history.latest_claim(order.id)
+        paid = order.paid_money
+        current = runs[-1].price if runs else None
+        rows.append(
+            StatusRow(
+                order_id=order.id,
+                title=order.title,
+                paid=paid,
+                current=current,
+                lowest=min((r.price for r in runs), key=lambda m: m.amount) if runs else None,
+                difference=paid - current if current else None,
+                days_left=window.days_left(now),
+                window_open=window.is_open(now),
+                last_check=product.last_checked_at,
+                last_status=product.last_status,
+                last_reason=product.last_reason,
+                claim=claim.state if claim else None,
+            )
+        )
+    return rows
+
+
+STATUS_HEADERS = (
+    "order",
+    "product",
+    "paid",
+    "current",
+    "lowest",
+    "difference",
+    "days left",
+    "claim",
+    "last check",
+)
+
+
+def render_status(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
+    """Return the status rows as an aligned text table."""
+    cells = [STATUS_HEADERS]
+    for row in rows:
+        cells.append(
+            (
+                row.order_id,
+                _shorten(row.title, 28),
+                format_money(row.paid),
+                _money(row.current),
+                _money(row.lowest),
+                _difference(row.difference),
+                str(row.days_left) if row.window_open else "closed",
+                row.claim.value if row.claim else "-",
+                _last_check(row, tz),
+            )
+        )
+    return render_rows(cells)
+
+
+def render_alerts(entries: Sequence[OutboxEntry], *, tz: ZoneInfo) -> str:
+    """Return outbox entries as a table: when, status, tries, kind, order, title or error."""
+    rows: list[tuple[str, ...]] = [
+        ("id", "created", "status", "tries", "kind", "order", "title / last error")
+    ]
+    for e in entries:
+        title = e.message.title
+        failing = e.status is not OutboxStatus.SENT and e.last_error
+        rows.append(
+            (
+                str(e.id),
+                f"{e.created_at.astimezone(tz):%m-%d %H:%M}",
+                e.status.value,
+                str(e.attempts),
+                e.message.kind.value,
+                e.message.order_id or "-",
+                f"{title} — {e.last_error}" if failing else title,
+            )
+        )
+    return render_rows(rows)
+
+
+def render_savings(totals: Totals) -> str:
+    """Return the savings per currency: refunded, pending, to claim, missed, rejected."""
+    rows: list[tuple[str, ...]] = [
+        ("currency", "refunded", "pending", "to claim", "missed", "rejected")
+    ]
+    for currency in totals.currencies():
+        parts = (totals.refunded, totals.pending, totals.to_claim, totals.missed, totals.rejected)
+        cells = [
+            format_money(Money(part[currency], currency)) if currency in part else "-"
+            for part in parts
+        ]
+        rows.append((currency, *cells))
+    return render_rows(rows)
+
+
+def render_rows(rows: Sequence[Sequence[str]]) -> str:
+    """Return rows (the first is the header) as aligned columns, CJK counted as two wide."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
+    )
+
+
+def _money(money: Money | None) -> str:
+    return format_money(money) if money else "-"
+
+
+def _difference(difference: Money | None) -> str:
+    if difference is None:
+        return "-"
+    if difference.amount > 0:
+        return "-" + format_money(difference)  # the price is this much below what was paid
+    if difference.amount == 0:
+        return "0"
+    return "+" + format_money(Money(-difference.amount, difference.currency))
+
+
+def _last_check(row: StatusRow, tz: ZoneInfo) -> str:
+    if row.last_check is None:
+        return "never"
+    when = f"{row.last_check.astimezone(tz):%m-%d %H:%M}"
+    if row.last_status and row.last_status is not Status.PRICE:
+        return f"{when} {row.last_status.value}: {_shorten(row.last_reason or '', 40)}"
+    return when
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _shorten(text: str, width: int) -> str:
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"

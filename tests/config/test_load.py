@@ -1,0 +1,295 @@
+"""Config loading: the shipped example validates; bad input lists every problem with its path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from monitor.config import (
+    Config,
+    default_config_path,
+    default_database_path,
+    load_config,
+    parse_config,
+)
+from monitor.errors import ConfigError
+from monitor.models import Payment, Threshold
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+MINIMAL_ORDER = """
+[[orders]]
+id = "1001"
+shop = "jd"
+url = "https://item.jd.com/1.html"
+title = "Phone"
+paid = 4999.00
+ordered = 2026-11-20
+"""
+
+
+def parse(text: str, tmp_path: Path) -> Config:
+    return parse_config(text, path=tmp_path / "config.toml", env={"XDG_STATE_HOME": str(tmp_path)})
+
+
+def problems(text: str, tmp_path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse(text, tmp_path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_example_config_validates_with_its_three_orders(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE, env={"XDG_STATE_HOME": str(tmp_path)})
+    by_id = {o.id: o for o in config.orders}
+    assert list(by_id) == ["5231120712345678", "298765432101", "A-100231"]
+    xiaomi = by_id["5231120712345678"]
+    assert (xiaomi.shop, xiaomi.payment, xiaomi.installments) == (
+        "xiaomi",
+        Payment.INSTALLMENTS,
+        12,
+    )
+    assert xiaomi.paid == Decimal("4999.00") and xiaomi.currency == "CNY"
+    jd = by_id["298765432101"]
+    assert jd.delivered == date(2026, 11, 19) and jd.window_days == 15
+    assert jd.threshold == Threshold(percent=Decimal(2))
+    generic = by_id["A-100231"]
+    assert (generic.selector, generic.currency, generic.window_days) == (
+        "span.product-price",
+        "EUR",
+        30,
+    )
+    assert generic.interval == timedelta(hours=6)
+    assert [t.tags for t in config.notify.urls] == [(), ("family",)]
+    assert config.database == tmp_path / "price-monitor" / "price-monitor.db"
+
+
+def test_defaults_come_from_the_shop_and_monitor_sections(tmp_path: Path) -> None:
+    config = parse(MINIMAL_ORDER, tmp_path)
+    (order,) = config.orders
+    assert (order.currency, order.window_days, order.quantity) == ("CNY", 7, 1)
+    assert order.threshold == Threshold(amount=Decimal(1))
+    assert order.interval == timedelta(hours=2)
+    assert str(config.timezone) == "Asia/Shanghai"
+    assert config.warnings == (
+        "notify.urls is empty: alerts will be kept in the database but not sent",
+    )
+
+
+def test_money_is_read_exactly_not_through_float(tmp_path: Path) -> None:
+    config = parse(MINIMAL_ORDER.replace("4999.00", "0.10"), tmp_path)
+    assert config.orders[0].paid == Decimal("0.10")
+    assert isinstance(config.orders[0].paid, Decimal)
+
+
+def test_every_problem_is_listed_at_once_with_its_toml_path(tmp_path: Path) -> None:
+    text = """
+[monitor]
+intervall = "2h"
+timezone = "Mars/Olympus"
+
+[notify]
+urls = ["nope://secret-token@example.com"]
+
+[[orders]]
+id = "1"
+shop = "jdd"
+url = "item.jd.com/1.html"
+title = "Phone"
+paid = "4,999"
+ordered = "20/11/2026"
+
+[[orders]]
+id = "1"
+shop = "generic"
+url = "https://shop.example/p"
+title = "Grinder"
+paid = 189
+ordered = 2026-11-20
+delivered = 2026-11-01
+payment = "installments"
+"""
+    found = problems(text, tmp_path)
+    expected = [
+        'monitor.intervall: unknown key "intervall"; did you mean "interval"?',
+        'monitor.timezone: expected an IANA time zone like "Asia/Shanghai", got "Mars/Olympus"',
+        'notify.urls[0].url: not a notification URL Apprise understands (scheme "nope://")',
+        "orders[0].url: expected the product page's http(s) URL",
+        'orders[0].paid: expected a number like 4999.00 (no currency sign or thousands separator), got "4,999"',
+        'orders[0].ordered: expected a date like 2026-11-20, got "20/11/2026"',
+        'orders[0].shop: unknown shop "jdd"; did you mean "jd"?',
+        'orders[1].id: "1" is also the id of orders[0]',
+        'orders[1].currency: required: shop "generic" has no default currency',
+        'orders[1].window_days: required: shop "generic" has no default price-protection window',
+        "orders[1].delivered: 2026-11-01 is before the order date 2026-11-20",
+        'orders[1].installments: required with payment = "installments"',
+    ]
+    for fragment in expected:
+        assert any(p.startswith(fragment) for p in found), f"missing {fragment!r} in {found}"
+    assert len(found) == len(expected)
+    assert not any("secret-token" in p for p in found), "an Apprise URL's secret leaked"
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "message"),
+    [
+        ("quantity = 0", "orders[0].quantity", "must be at least 1, got 0"),
+        ("quantity = 1.5", "orders[0].quantity", "expected a whole number, got 1.5"),
+        (
+            'threshold = "150%"',
+            "orders[0].threshold",
+            'expected an amount like 50 or a percent like "2%"',
+        ),
+        ('threshold = "abc"', "orders[0].threshold", "expected an amount like 50"),
+        ('interval = "2 hours"', "orders[0].interval", 'expected a duration like "2h"'),
+        ('currency = "yuan"', "orders[0].currency", "expected a 3-letter ISO currency code"),
+        (
+            "delivered = 2026-11-21T10:00:00",
+            "orders[0].delivered",
+            "expected a date like 2026-11-20 without a time",
+        ),
+        ('selector = "div[[["', "orders[0].selector", "expected a CSS selector"),
+        ("colour = 'red'", "orders[0].colour", 'unknown key "colour"'),
+        (
+            "installments = 12",
+            "orders[0].payment",
+            'must be "installments" when installments is given',
+        ),
+        (
+            'payment = "bitcoin"',
+            "orders[0].payment",
+            "expected one of 'card', 'alipay', 'wechat', 'installments' or 'other'",
+        ),
+    ],
+)
+def test_one_bad_field_gives_one_clear_problem(
+    tmp_path: Path, line: str, path: str, message: str
+) -> None:
+    found = problems(MINIMAL_ORDER + line + "\n", tmp_path)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{path}: {message}"), found
+
+
+def test_a_missing_required_key_is_named(tmp_path: Path) -> None:
+    found = problems(MINIMAL_ORDER.replace('title = "Phone"\n', ""), tmp_path)
+    assert found == ["orders[0].title: required key is missing"]
+
+
+def test_toml_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
+    found = problems("[monitor\ninterval = 1", tmp_path)
+    assert len(found) == 1 and "not valid TOML" in found[0] and "line 1" in found[0]
+
+
+def test_unknown_top_level_section_is_an_error(tmp_path: Path) -> None:
+    found = problems("[notifications]\nurls = []\n", tmp_path)
+    assert found[0].startswith('notifications: unknown key "notifications"; did you mean "notify"?')
+
+
+def test_a_shop_section_overrides_a_builtin_or_adds_a_shop(tmp_path: Path) -> None:
+    text = (
+        '[shops.jd]\nwindow_days = 30\n\n[shops.myshop]\ncurrency = "EUR"\nwindow_days = 14\n'
+        'language = "en"\n'
+        + MINIMAL_ORDER
+        + MINIMAL_ORDER.replace('"1001"', '"1002"').replace('"jd"', '"myshop"')
+    )
+    config = parse(text, tmp_path)
+    assert config.shops["jd"].window_days == 30
+    assert config.shops["jd"].name == "京东"  # untouched fields keep the built-in value
+    assert [(o.shop, o.window_days, o.currency) for o in config.orders] == [
+        ("jd", 30, "CNY"),
+        ("myshop", 14, "EUR"),
+    ]
+
+
+def test_interval_comes_from_the_order_then_the_shop_then_monitor(tmp_path: Path) -> None:
+    shop_default = '[shops.jd]\ninterval = "3h"\n' + MINIMAL_ORDER
+    assert parse(shop_default, tmp_path).orders[0].interval == timedelta(hours=3)
+    assert parse(shop_default + 'interval = "90m"\n', tmp_path).orders[0].interval == timedelta(
+        minutes=90
+    )
+    assert parse(MINIMAL_ORDER, tmp_path).orders[0].interval == timedelta(hours=2)
+
+
+def test_interval_below_the_shops_minimum_is_raised_with_a_warning(tmp_path: Path) -> None:
+    config = parse(MINIMAL_ORDER + 'interval = "5m"\n', tmp_path)
+    assert config.orders[0].interval == timedelta(hours=1)
+    assert any("interval raised to jd's minimum of 1h" in w for w in config.warnings)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_default_paths_follow_systemd_then_xdg(tmp_path: Path) -> None:
+    assert default_config_path({"CONFIGURATION_DIRECTORY": "/etc/price-monitor"}) == Path(
+        "/etc/price-monitor/config.toml"
+    )
+    assert default_config_path({"XDG_CONFIG_HOME": "/x"}) == Path("/x/price-monitor/config.toml")
+    assert default_database_path({"STATE_DIRECTORY": "/var/lib/price-monitor"}) == Path(
+        "/var/lib/price-monitor/price-monitor.db"
+    )
+    assert default_database_path({"XDG_STATE_HOME": "/s"}) == Path(
+        "/s/price-monitor/price-monitor.db"
+    )
+
+
+def test_config_check_command_exits_2_and_prints_every_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text(MINIMAL_ORDER.replace("4999.00", '"4,999"').replace("2026-11-20", '"yesterday"'))
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(bad), "config", "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "config.toml: 2 problems" in done.stderr
+    assert "orders[0].paid: expected a number like 4999.00" in done.stderr
+    assert 'orders[0].ordered: expected a date like 2026-11-20, got "yesterday"' in done.stderr
+
+
+def test_config_check_command_accepts_the_example(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(EXAMPLE), "config", "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"XDG_STATE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OK, 3 orders" in done.stdout
+    assert "AAExampleBotToken" not in done.stdout + done.stderr  # secrets stay masked
+
+
+def test_notification_secrets_can_come_from_the_environment(tmp_path: Path) -> None:
+    text = '[notify]\nurls = ["tgram://${TG_TOKEN}/987654321"]\n'
+    config = parse_config(text, path=tmp_path / "c.toml", env={"TG_TOKEN": "123456789:AAESecret"})
+    assert config.notify.urls[0].url == "tgram://123456789:AAESecret/987654321"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path=tmp_path / "c.toml", env={})
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("notify.urls[0].url: ${TG_TOKEN} is not set in the environment")
+
+
+def test_a_world_readable_config_with_secrets_gets_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[notify]\nurls = ["tgram://123456789:AAESecret/987654321"]\n')
+    path.chmod(0o644)
+    assert any("readable by other users" in w for w in load_config(path).warnings)
+    path.chmod(0o600)
+    assert not any("readable by other users" in w for w in load_config(path).warnings)
+    path.write_text('[notify]\nurls = ["tgram://${TG}/987654321"]\n')  # no secret in the file
+    path.chmod(0o644)
+    assert not any("readable" in w for w in load_config(path, env={"TG": "1:A"}).warnings)
+
+
+def test_a_shop_section_cannot_rename_its_shop(tmp_path: Path) -> None:
+    found = problems('[shops.myshop]\nkey = "other"\ncurrency = "EUR"\n', tmp_path)
+    assert len(found) == 1 and found[0].startswith('shops.myshop.key: unknown key "key"')
+    assert "allowed keys: name, domains" in found[0]

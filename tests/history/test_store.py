@@ -1,0 +1,77 @@
+"""The state database, on real SQLite files: run-length history, failures, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from monitor.history import History
+from monitor.models import Extraction, Money, Observation, Status
+
+T0 = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+
+def price(amount: str, at: datetime) -> Observation:
+    return Observation(
+        "https://shop/p", at, Extraction(Status.PRICE, price=Money(Decimal(amount), "CNY"))
+    )
+
+
+def unknown(at: datetime) -> Observation:
+    return Observation("https://shop/p", at, Extraction(Status.UNKNOWN, reason="HTTP 503"))
+
+
+def test_an_unchanged_price_adds_no_row(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "state.db")
+    pid = history.product_id("https://shop/p", None, now=T0)
+    for i in range(5):
+        history.record(pid, price("4999.00", T0 + timedelta(hours=i)))
+    history.record(pid, unknown(T0 + timedelta(hours=5)))  # a failed check does not split the run
+    history.record(pid, price("4999.0", T0 + timedelta(hours=6)))  # same amount, other spelling
+    history.record(pid, price("4599.00", T0 + timedelta(hours=7)))
+    runs = history.price_runs(pid)
+    assert [(r.price.amount, r.checks) for r in runs] == [
+        (Decimal("4999.00"), 6),
+        (Decimal("4599.00"), 1),
+    ]
+    assert runs[0].first_seen == T0 and runs[0].last_seen == T0 + timedelta(hours=6)
+    count = history.db.execute("SELECT count(*) FROM prices").fetchone()[0]
+    assert count == 2
+
+
+def test_failures_in_a_row_are_counted_and_reset_by_a_price(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "state.db")
+    pid = history.product_id("https://shop/p", "SKU", now=T0)
+    history.record(pid, unknown(T0))
+    history.record(pid, unknown(T0 + timedelta(hours=1)))
+    state = history.product_state(pid)
+    assert (state.failures, state.last_status, state.last_reason) == (2, Status.UNKNOWN, "HTTP 503")
+    history.record(pid, price("1.00", T0 + timedelta(hours=2)))
+    assert history.product_state(pid).failures == 0
+
+
+def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    history = History.open(path)
+    pid = history.product_id("https://shop/p", None, now=T0)
+    history.record(pid, price("1.00", T0))
+    history.close()
+    history = History.open(path)
+    assert history.price_runs(pid)[0].price.amount == Decimal("1.00")
+    history.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_naive_times_are_refused(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "state.db")
+    try:
+        history.product_id("https://shop/p", None, now=datetime(2026, 1, 1))  # noqa: DTZ001
+    except ValueError as exc:
+        assert "timezone-aware" in str(exc)
+    else:
+        raise AssertionError("a naive datetime was stored")

@@ -1,0 +1,42 @@
+"""The message templates: the packaged ones use only their fields, and typos are caught."""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+
+import pytest
+
+from monitor.messages.fields import FIELDS, TEMPLATES
+from monitor.messages.templates import LANGUAGES, check_text, packaged
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_packaged_templates_use_only_known_fields(name: str, language: str) -> None:
+    assert check_text(packaged(name, language), FIELDS[name]) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_support_request_names_everything_a_claim_needs(language: str) -> None:
+    used = {
+        field for _, field, _, _ in string.Formatter().parse(packaged("support", language)) if field
+    }
+    needed = {
+        "order_id", "title", "variant", "quantity", "paid", "current", "seen_at", "url", "drop",
+        "total", "ordered", "delivered", "deadline", "days_left", "payment", "payment_note",
+    }  # fmt: skip
+    assert needed <= used
+
+
+def test_a_template_typo_is_reported_with_the_known_fields() -> None:
+    (problem,) = check_text("订单 {ordr_id}", FIELDS["support"])
+    assert problem.startswith("unknown field {ordr_id}; fields: ")
+    assert check_text("{order_id", FIELDS["support"])[0].startswith("bad braces")
+
+
+def test_each_template_s_fields_are_its_typed_definition() -> None:
+    for name, definition in TEMPLATES.items():
+        assert FIELDS[name] == {f.name for f in dataclasses.fields(definition)}
+    assert "payment" in FIELDS["support"] and "payment" not in FIELDS["drop"]
+    assert FIELDS["checks_failing"] == FIELDS["recovered"] == FIELDS["product_gone"]
