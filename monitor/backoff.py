@@ -19,12 +19,12 @@ def backoff(
 ) -> timedelta:
     """Given how many tries failed in a row (1 or more), return the wait before the next.
 
-    The wait is ``first`` after one failure and doubles with each further one, up to
-    ``longest``. With ``jitter`` (0.5 for ±50 %) it is spread at random, so that many
+    The wait is ``first`` after one failure and doubles with each further one, never more
+    than ``longest``. With ``jitter`` (0.5 for ±50 %) it is spread at random, so that many
     clients that failed together do not all come back at the same moment.
     """
-    wait = min(first * (1 << min(max(failures - 1, 0), _MOST_DOUBLINGS)), longest)
+    wait = first * (1 << min(max(failures - 1, 0), _MOST_DOUBLINGS))
     if jitter:
         spread = rng.uniform if rng is not None else random.uniform
         wait *= spread(1 - jitter, 1 + jitter)
-    return wait
+    return min(wait, longest)

@@ -44,6 +44,7 @@ class CheckResult:
     product: Product
     observation: Observation
     new_alerts: int
+    failures: int  # unreadable checks in a row, this one included
 
 
 def watched_products(
@@ -63,20 +64,10 @@ def watched_products(
         wanted = order.id in only if only else rules.is_watched(order, config.shop_of(order), now)
         if wanted:
             groups.setdefault(order.product_key, []).append(order)
-    return [_product(product_ids[orders[0].id], orders, config) for orders in groups.values()]
-
-
-def _product(product_id: int, orders: Sequence[Order], config: Config) -> Product:
-    first = orders[0]  # orders of one product share its URL and SKU
-    return Product(
-        id=product_id,
-        url=first.url,
-        sku=first.sku,
-        selector=first.selector,
-        currency=first.currency,
-        shop=config.shop_of(first),
-        orders=tuple(orders),
-    )
+    return [
+        Product(product_ids[orders[0].id], config.shop_of(orders[0]), tuple(orders))
+        for orders in groups.values()
+    ]
 
 
 def request_for(product: Product) -> Request:
@@ -167,7 +158,8 @@ async def check_product(
         logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
     # The page stays in memory only while it is needed: a pass over thousands of products
     # must not hold thousands of pages.
-    return CheckResult(product, replace(observation, body=None), new_alerts)
+    failures = before.failures + 1 if observation.status is Status.UNKNOWN else 0
+    return CheckResult(product, replace(observation, body=None), new_alerts, failures)
 
 
 def _is_drop(alert: PriceAlert) -> bool:
@@ -246,18 +238,22 @@ async def check_all(
     clock: Callable[[], datetime],
     concurrency: int = CONCURRENCY,
 ) -> list[CheckResult]:
-    """Check every product, a few at a time; one failing shop never stops the others."""
-    limit = asyncio.Semaphore(concurrency)
+    """Check every product, a few at a time; one failing shop never stops the others.
 
-    async def one(product: Product) -> CheckResult | None:
-        async with limit:
+    ``concurrency`` workers take the products in turn, so a pass over thousands of products
+    holds a few checks in memory at once, not one task per product.
+    """
+    results: list[CheckResult | None] = [None] * len(products)
+    waiting = iter(enumerate(products))  # shared: each worker takes the next product
+
+    async def worker() -> None:
+        for index, product in waiting:
             try:
-                return await check_product(
+                results[index] = await check_product(
                     product, config=config, fetcher=fetcher, history=history, clock=clock
                 )
             except Exception:
                 logger.exception("%s: check failed", product.label)
-                return None
 
-    results = await asyncio.gather(*(one(p) for p in products))
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(products)))))
     return [r for r in results if r is not None]

@@ -51,16 +51,19 @@ STATUS_EVERY = timedelta(seconds=5)
 class Daemon:
     """Runs the checks on a schedule until ``stop()``; ``run()`` returns after a clean shutdown.
 
-    Build it with ``Daemon.open(config)``, which opens the database; everything the daemon
-    holds exists from then on, and ``run()`` closes it on the way out.
+    Everything the daemon holds exists once it is built: it opens the config's database and
+    an HTTP client (unless given them) and closes them on leaving ``async with``:
+
+        async with Daemon(config) as daemon:
+            await daemon.run()
     """
 
     def __init__(
         self,
         config: Config,
         *,
-        history: History,
-        fetcher: Fetcher,
+        history: History | None = None,
+        fetcher: Fetcher | None = None,
         clock: Callable[[], datetime] = utcnow,
         env: Mapping[str, str] = os.environ,
         first_checks_within: timedelta = timedelta(minutes=1),
@@ -68,8 +71,8 @@ class Daemon:
         on_delivery: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self.config = config
-        self.history = history
-        self.fetcher = fetcher
+        self.history = history or History.open(config.database)
+        self.fetcher = fetcher or Fetcher(config.monitor)
         self.clock = clock
         self.env = env
         self.first_checks_within = first_checks_within
@@ -87,28 +90,13 @@ class Daemon:
         self._status_sent = float("-inf")
         self._config_stamp = _stamp(config.path)
 
-    @classmethod
-    def open(
-        cls,
-        config: Config,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-        env: Mapping[str, str] = os.environ,
-        first_checks_within: timedelta = timedelta(minutes=1),
-        on_check: Callable[[CheckResult], None] | None = None,
-        on_delivery: Callable[[DeliveryReport], None] | None = None,
-    ) -> Daemon:
-        """Open the config's database and return the daemon that will watch its orders."""
-        return cls(
-            config,
-            history=History.open(config.database),
-            fetcher=Fetcher(config.monitor),
-            clock=clock,
-            env=env,
-            first_checks_within=first_checks_within,
-            on_check=on_check,
-            on_delivery=on_delivery,
-        )
+    async def __aenter__(self) -> Daemon:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.aclose()
+        self.history.close()
+        self.systemd.close()
 
     # --- control, from signal handlers or tests --------------------------------------------
 
@@ -167,12 +155,7 @@ class Daemon:
                 helper.cancel()
             self._outbox_closing = True
             self._outbox_wake.set()
-            try:
-                await outbox  # one last delivery, then it returns
-            finally:
-                await self.fetcher.aclose()
-                self.history.close()
-                self.systemd.close()
+            await outbox  # one last delivery, then it returns
         logger.info("stopped")
 
     def _report_status(self) -> None:
@@ -270,15 +253,25 @@ class Daemon:
 
     def _schedule_after(self, job_id: str, product: Product, result: CheckResult) -> None:
         """Do what the rules say of a product's schedule after a check."""
-        failures = self.history.product_state(product.id).failures
         now = self.clock()
-        plan = rules.next_poll(product, result.observation, failures, now)
-        if plan.stop is not None:
-            logger.info("%s: %s", product.label, plan.stop)
+        plan = rules.next_poll(product, result.observation, result.failures, now)
+        if plan.stop is rules.StopReason.WINDOWS_CLOSED:
+            logger.info("%s: every window has closed; no longer polled", product.label)
+            self._drop_job(job_id)
+        elif plan.stop is rules.StopReason.GONE:
+            logger.warning(
+                "%s: the shop says the product is gone (%s); no longer polled until the "
+                "config is edited or reloaded",
+                product.label,
+                result.observation.reason,
+            )
             self._drop_job(job_id)
         elif plan.delay is not None:
             logger.info(
-                "%s: %d failures in a row; next check in %s", product.label, failures, plan.delay
+                "%s: %d failures in a row; next check in %s",
+                product.label,
+                result.failures,
+                plan.delay,
             )
             self.scheduler.modify_job(job_id, next_run_time=now + plan.delay)
 
@@ -294,7 +287,10 @@ class Daemon:
             stamp = _stamp(self.config.path)
             if forced or (stamp != self._config_stamp and stamp is not None):
                 self._config_stamp = stamp
-                self.reload(reason="SIGHUP" if forced else "the file changed")
+                try:
+                    self.reload(reason="SIGHUP" if forced else "the file changed")
+                except Exception:  # the next edit or SIGHUP must still be heard
+                    logger.exception("config reload failed; the previous config keeps running")
 
     def reload(self, *, reason: str) -> bool:
         """Re-read the config file; apply it if valid, else keep the old one and say why."""

@@ -164,26 +164,28 @@ async def _drive(
         if sent >= len(DROPS):
             all_sent.set()
 
-    daemon = Daemon.open(
+    async with Daemon(
         config,
         first_checks_within=timedelta(milliseconds=300),
         on_check=on_check,
         on_delivery=on_delivery,
-    )
-    runner = asyncio.create_task(daemon.run())
-    try:
-        async with asyncio.timeout(timeout):
-            await _unless_finished(runner, first_round_done)
-            echo("[2/3] The shop lowers both prices: ¥4,999.00 → ¥4,599.00 and $349.00 → $299.00.")
-            for path, price in DROPS.items():
-                shop.set_price(path, price)
-            echo("[3/3] The daemon finds the drops and sends the alerts (to console://):")
-            await _unless_finished(runner, all_sent)
-    except TimeoutError:
-        raise MonitorError(f"the demo's alerts did not arrive within {timeout:.0f} s") from None
-    finally:
-        daemon.stop()
-        await runner
+    ) as daemon:
+        runner = asyncio.create_task(daemon.run())
+        try:
+            async with asyncio.timeout(timeout):
+                await _unless_finished(runner, first_round_done)
+                echo(
+                    "[2/3] The shop lowers both prices: ¥4,999.00 → ¥4,599.00 and $349.00 → $299.00."
+                )
+                for path, price in DROPS.items():
+                    shop.set_price(path, price)
+                echo("[3/3] The daemon finds the drops and sends the alerts (to console://):")
+                await _unless_finished(runner, all_sent)
+        except TimeoutError:
+            raise MonitorError(f"the demo's alerts did not arrive within {timeout:.0f} s") from None
+        finally:
+            daemon.stop()
+            await runner
     return sent
 
 

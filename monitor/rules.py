@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from monitor.backoff import backoff
 from monitor.models import (
@@ -227,11 +228,18 @@ def polling_backoff(interval: timedelta, failures: int) -> timedelta | None:
     return backoff(failures, first=interval, longest=max(MAX_BACKOFF, interval))
 
 
+class StopReason(StrEnum):
+    """Why a product is no longer polled."""
+
+    WINDOWS_CLOSED = "windows_closed"  # every window of its orders has closed
+    GONE = "gone"  # the shop says the product no longer exists
+
+
 @dataclass(frozen=True, slots=True)
 class NextPoll:
     """What a product's schedule does after a check: stop, wait longer, or carry on."""
 
-    stop: str | None = None  # why the product is no longer polled
+    stop: StopReason | None = None
     delay: timedelta | None = None  # wait this long before the next check instead
 
 
@@ -240,12 +248,9 @@ def next_poll(product: Product, observation: Observation, failures: int, now: da
     schedule does: stop when every window has closed or the shop says the product is gone,
     back off while it fails (never sooner than a Retry-After), else carry on."""
     if not any(is_watched(o, product.shop, now) for o in product.orders):
-        return NextPoll(stop="every window has closed; no longer polled")
+        return NextPoll(stop=StopReason.WINDOWS_CLOSED)
     if observation.status is Status.NOT_FOUND:
-        return NextPoll(
-            stop=f"the shop says the product is gone ({observation.reason}); no longer polled "
-            "until the config is edited or reloaded"
-        )
+        return NextPoll(stop=StopReason.GONE)
     if observation.status is not Status.UNKNOWN:
         return NextPoll()
     delay = polling_backoff(product.interval, failures)

@@ -31,3 +31,8 @@ def test_jitter_spreads_the_wait_around_its_value() -> None:
     ]
     assert all(timedelta(seconds=4) <= w <= timedelta(seconds=12) for w in waits)
     assert len(set(waits)) > 100  # spread, not one value
+    capped = [
+        backoff(9, first=first, longest=timedelta(minutes=2), jitter=0.5, rng=rng)
+        for _ in range(200)
+    ]
+    assert max(capped) == timedelta(minutes=2)  # the jitter never takes it past the cap

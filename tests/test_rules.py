@@ -20,7 +20,7 @@ from monitor.models import (
     Status,
     Threshold,
 )
-from monitor.rules import MAX_BACKOFF, evaluate, next_poll, polling_backoff
+from monitor.rules import MAX_BACKOFF, StopReason, evaluate, next_poll, polling_backoff
 from monitor.shops import catalogue
 from monitor.testing import make_order
 
@@ -123,7 +123,7 @@ def test_failing_products_back_off_doubling_and_a_success_resets() -> None:
 
 
 def product(*orders: Order) -> Product:
-    return Product(1, ORDER.url, None, None, "CNY", JD, orders or (ORDER,))
+    return Product(1, JD, orders or (ORDER,))
 
 
 def observed(status: Status, *, retry_after: float | None = None, reason: str = "") -> Observation:
@@ -139,12 +139,7 @@ def observed(status: Status, *, retry_after: float | None = None, reason: str = 
         (observed(Status.UNKNOWN, retry_after=30), 1, None, None),  # a short Retry-After: as usual
         (observed(Status.UNKNOWN, retry_after=7200), 1, None, timedelta(hours=2)),
         (observed(Status.UNKNOWN, retry_after=7200), 4, None, timedelta(hours=8)),  # the longer
-        (
-            observed(Status.NOT_FOUND, reason="HTTP 410"),
-            0,
-            "the shop says the product is gone",
-            None,
-        ),
+        (observed(Status.NOT_FOUND, reason="HTTP 410"), 0, StopReason.GONE, None),
     ],
 )
 def test_after_a_check_the_schedule_carries_on_backs_off_or_stops(
@@ -158,7 +153,5 @@ def test_after_a_check_the_schedule_carries_on_backs_off_or_stops(
 def test_polling_stops_once_every_window_of_the_product_has_closed() -> None:
     closed = datetime(2026, 11, 29, 16, 0, tzinfo=UTC)  # the end of the 29th in Shanghai
     still_open = order(id="JD-2", delivered=date(2026, 11, 25))
-    assert next_poll(product(ORDER), seen("4999.00"), 0, closed).stop == (
-        "every window has closed; no longer polled"
-    )
+    assert next_poll(product(ORDER), seen("4999.00"), 0, closed).stop is StopReason.WINDOWS_CLOSED
     assert next_poll(product(ORDER, still_open), seen("4999.00"), 0, closed).stop is None

@@ -37,22 +37,22 @@ async def _serve(config: Config) -> None:
 
     from monitor.daemon import Daemon
 
-    daemon = Daemon.open(config)
-    loop = asyncio.get_running_loop()
-    signals = 0
+    async with Daemon(config) as daemon:
+        loop = asyncio.get_running_loop()
+        signals = 0
 
-    def on_signal() -> None:
-        nonlocal signals
-        signals += 1
-        if signals > 1:
-            logger.warning("second signal: exiting now")
-            os._exit(130)
-        daemon.stop()
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals > 1:
+                logger.warning("second signal: exiting now")
+                os._exit(130)
+            daemon.stop()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
-    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
-    await daemon.run()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
+        await daemon.run()
 
 
 @click.command()

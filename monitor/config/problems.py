@@ -110,6 +110,9 @@ _MISSING: dict[str, Callable[[Any], str]] = {
 }
 
 
+_TABLES = {"shops": "[shops.NAME]", "orders": "[[orders]]"}
+
+
 def _shop_of(order: Any) -> str:
     return str(order.get("shop")) if isinstance(order, dict) else "?"
 
@@ -127,6 +130,8 @@ def _message(model: type[BaseModel], loc: list[Any], error: ErrorDetails) -> str
         return unknown_key(str(loc[-1]), [a for a in allowed if a != "key"])
     if kind in ("model_type", "dict_type") and len(loc) == 1:
         return f"expected a table ([{loc[0]}]), got {got(value)}"
+    if kind in ("model_type", "dict_type") and len(loc) == 2 and loc[0] in _TABLES:
+        return f"expected a table ({_TABLES[loc[0]]}), got {got(value)}"
     if kind in ("tuple_type", "list_type") and loc == ["orders"]:
         return "expected [[orders]] tables, one per purchased item"
     ctx = error.get("ctx") or {}

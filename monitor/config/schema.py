@@ -31,25 +31,22 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from monitor.config.context import FilePath, expand_env, read_context, read_path
 from monitor.config.paths import default_database_path
 from monitor.config.problems import again, unknown_name
 from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
 from monitor.models.values import (
     DailySpan,
     Duration,
-    FilePath,
     Location,
     Pause,
     Text,
     ThresholdValue,
     TimeZoneName,
-    expand_env,
     invalid,
-    read_context,
     read_order_id,
-    read_path,
 )
-from monitor.shops import sections_over_catalogue
+from monitor.shops import catalogue, sections_over_catalogue
 
 if TYPE_CHECKING:
     from monitor.messages.templates import TemplateStore
@@ -80,10 +77,6 @@ class MonitorSettings(Frozen):
     remind_before: Duration = timedelta(hours=24)
     remind: Remind = Remind.UNCLAIMED
     failing_after: Annotated[int, Field(ge=1, le=1000)] = 5  # unknowns in a row
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 def _notify_url(value: object, info: ValidationInfo) -> str:
@@ -126,7 +119,7 @@ def _templates_folder(folder: Path | None) -> Path | None:
     from monitor.messages.templates import check_folder
 
     if folder is not None and (found := check_folder(folder)):
-        raise PydanticCustomError("templates", "{problems}", {"problems": "; ".join(found)})
+        raise invalid("templates", [((), problem) for problem in found])
     return folder
 
 
@@ -143,7 +136,12 @@ _FROM_THE_SHOP = ("currency", "window_days")
 
 
 class Config(Frozen):
-    """The whole config file, validated, with every order's defaults filled in."""
+    """The whole config file, validated, with every order's defaults filled in.
+
+    Read it with ``load_config`` or ``parse_config``: they give the validation its
+    ``ReadContext`` (the file's place, the environment). Validated without one, relative
+    paths start in the current folder and what looked odd is not kept in ``warnings``.
+    """
 
     monitor: MonitorSettings = Field(default_factory=dict, validate_default=True)
     notify: NotifySettings = Field(default_factory=dict, validate_default=True)
@@ -160,7 +158,11 @@ class Config(Frozen):
             return sections
         monitor = info.data.get("monitor")
         timezone = monitor.timezone if monitor is not None else DEFAULT_TIMEZONE
-        return sections_over_catalogue(sections, timezone=timezone)
+        shops = sections_over_catalogue(sections, timezone=timezone)
+        # Noted for the orders: if a section turns out broken, the names still tell a known
+        # shop from a typo.
+        read_context(info).shop_names.update(shops)
+        return shops
 
     @field_validator("orders", mode="wrap")
     @classmethod
@@ -171,35 +173,40 @@ class Config(Frozen):
         also report what no single order shows: unknown shops and repeated ids."""
         if not isinstance(value, list):
             return handler(value)  # type: ignore[no-any-return]
+        context = read_context(info)
         monitor: MonitorSettings = info.data.get("monitor") or MonitorSettings()
-        shops: Mapping[str, Shop] | None = info.data.get("shops")  # None: [shops] is broken
-        found: list[tuple[Location, str]] = []
-        unsure: set[int] = set()  # orders whose shop is unknown: its defaults are too
-        filled: list[Any] = []
-        for index, raw in enumerate(value):
-            shop_key = raw.get("shop") if isinstance(raw, dict) else None
-            shop = shops.get(shop_key) if shops is not None and isinstance(shop_key, str) else None
-            if shop is None:
-                unsure.add(index)
-                if shops is not None and isinstance(shop_key, str) and shop_key:
-                    found.append(((index, "shop"), _unknown_shop(shop_key, shops)))
-            filled.append(_with_defaults(raw, shop, monitor) if isinstance(raw, dict) else raw)
-        found += _repeated_ids(value)
+        shops: Mapping[str, Shop] | None = info.data.get("shops")  # None: a section is broken
+        names = set(shops) if shops is not None else context.shop_names or set(catalogue())
+        found = [*_unknown_shops(value, names), *_repeated_ids(value)]
+        own_shops = [_shop_of(raw, shops) for raw in value]
+        filled = [
+            _with_defaults(raw, shop, monitor) if isinstance(raw, dict) else raw
+            for raw, shop in zip(value, own_shops, strict=True)
+        ]
 
-        def keep(error: ErrorDetails) -> bool:
+        def explained(error: ErrorDetails) -> bool:
+            """A currency or window missing from an order whose shop is unknown or broken:
+            what that shop would give is not known, and its problem is reported already."""
             loc = error["loc"]
-            forgiven = error["type"] == "missing" and len(loc) == 2 and loc[1] in _FROM_THE_SHOP
-            return not (forgiven and loc[0] in unsure)
+            return (
+                error["type"] == "missing"
+                and len(loc) == 2
+                and loc[1] in _FROM_THE_SHOP
+                and own_shops[int(loc[0])] is None
+            )
 
         try:
             orders: tuple[Order, ...] = handler(filled)
         except ValidationError as exc:
-            raise again(exc, found, keep=keep) from None
+            if found or not all(explained(e) for e in exc.errors()):
+                raise again(exc, found, keep=lambda e: not explained(e)) from None
+            return ()  # only the broken [shops.NAME] is wrong, and it is reported
         if found:
             raise invalid("orders", found)
-        assert shops is not None  # every order's shop is known, or found is not empty
+        if shops is None:
+            return orders  # the broken [shops.NAME] refuses the config anyway
         return tuple(
-            _no_faster_than_the_shop(order, shops[order.shop], index, read_context(info).warnings)
+            _no_faster_than_the_shop(order, shops[order.shop], index, context.warnings)
             for index, order in enumerate(orders)
         )
 
@@ -235,7 +242,7 @@ class Config(Frozen):
     @property
     def timezone(self) -> ZoneInfo:
         """The user's time zone: times in alerts, tables and logs are shown in it."""
-        return self.monitor.zone
+        return ZoneInfo(self.monitor.timezone)
 
     @property
     def evidence_dir(self) -> Path:
@@ -259,6 +266,21 @@ class Config(Frozen):
 
     def shop_of(self, order: Order) -> Shop:
         return self.shops[order.shop]
+
+
+def _shop_of(raw: object, shops: Mapping[str, Shop] | None) -> Shop | None:
+    name = raw.get("shop") if isinstance(raw, dict) else None
+    return shops.get(name) if shops is not None and isinstance(name, str) else None
+
+
+def _unknown_shops(raw_orders: Sequence[Any], names: set[str]) -> list[tuple[Location, str]]:
+    """Return a problem for every order naming a shop that is neither built in nor a section."""
+    found: list[tuple[Location, str]] = []
+    for index, raw in enumerate(raw_orders):
+        name = raw.get("shop") if isinstance(raw, dict) else None
+        if isinstance(name, str) and name and name not in names:
+            found.append(((index, "shop"), _unknown_shop(name, names)))
+    return found
 
 
 def _with_defaults(
@@ -319,8 +341,8 @@ def _repeated_ids(raw_orders: Sequence[Any]) -> list[tuple[Location, str]]:
     return found
 
 
-def _unknown_shop(name: str, shops: Mapping[str, Shop]) -> str:
-    return unknown_name("shop", name, shops, "or add a [shops.NAME] section")
+def _unknown_shop(name: str, names: set[str]) -> str:
+    return unknown_name("shop", name, names, "or add a [shops.NAME] section")
 
 
 def _human(duration: timedelta) -> str:

@@ -78,7 +78,8 @@ def from_api(data: Any, spec: ApiSpec, request: Request) -> list[Candidate]:
 
 
 def _format(template: str, ids: Mapping[str, str]) -> str | None:
+    """Fill a template with the ids; None when it needs one we do not have, or is malformed."""
     try:
         return template.format(**ids)
-    except (KeyError, IndexError):
+    except (KeyError, IndexError, ValueError):
         return None

@@ -32,18 +32,19 @@ def loads_lenient(text: str) -> Any:
     """Parse embedded JSON, forgiving the usual slips: trailing commas, raw control characters."""
     text = text.strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
     try:
-        return loads(text)
+        return loads(text, strict=False)
     except ValueError:
         pass
     try:
-        return loads(_TRAILING_COMMA.sub(r"\1", text))
+        return loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
     except ValueError:
         return None
 
 
-def loads(text: str) -> Any:
-    """Parse JSON with its numbers as Decimal, never float; raw control characters allowed."""
-    return json.loads(text, parse_float=Decimal, strict=False)
+def loads(text: str, *, strict: bool = True) -> Any:
+    """Parse JSON with its numbers as Decimal, never float (``strict=False`` lets raw control
+    characters stand inside strings)."""
+    return json.loads(text, parse_float=Decimal, strict=strict)
 
 
 def amount_of(raw: Any) -> Decimal | None:

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 from monitor.errors import Problem
 from monitor.messages.fields import (
+    AmountFields,
     DropFields,
     FailureFields,
     Fields,
+    OrderFields,
     ReviewFields,
     SupportFields,
     WindowClosedFields,
@@ -222,42 +224,46 @@ def _money_or(money: Money | None, none: str) -> str:
     return format_money(money) if money else none
 
 
-def _price_fields(
+def _order_fields(
     order: Order, shop: Shop, window: Window, url: str, seen_at: datetime, now: datetime
-) -> dict[str, str]:
+) -> OrderFields:
     words = WORDS[shop.language]
     variant = ""
     if order.variant:
         variant = f"（{order.variant}）" if shop.language is Language.ZH else f" ({order.variant})"
     if order.sku:
         variant += words["sku"].format(sku=order.sku)
-    return {
-        "order_id": order.id,
-        "title": order.title,
-        "variant": variant,
-        "quantity": str(order.quantity),
-        "paid": format_money(order.paid_money),
-        "seen_at": format_time(seen_at, ZoneInfo(shop.timezone)),
-        "url": url,
-        "deadline": format_deadline(window),
-        "days_left": str(window.days_left(now)),
-        "shop_name": shop.name,
-        "claim": shop.claim,
-        "refund_path": shop.refund_path,
-        "policy_note": words["uncertain"].format(shop_name=shop.name)
-        if shop.policy_uncertain
-        else "",
-    }
+    return OrderFields(
+        order_id=order.id,
+        title=order.title,
+        variant=variant,
+        quantity=str(order.quantity),
+        paid=format_money(order.paid_money),
+        seen_at=format_time(seen_at, ZoneInfo(shop.timezone)),
+        url=url,
+        deadline=format_deadline(window),
+        days_left=str(window.days_left(now)),
+        shop_name=shop.name,
+        claim=shop.claim,
+        refund_path=shop.refund_path,
+        policy_note=words["uncertain"].format(shop_name=shop.name) if shop.policy_uncertain else "",
+    )
+
+
+def _amounts(alert: DropAlert) -> AmountFields:
+    return AmountFields(
+        current=format_money(alert.current),
+        drop=format_money(alert.drop),
+        total=format_money(alert.total),
+    )
 
 
 def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime) -> SupportFields:
     words = WORDS[shop.language]
     n = str(order.installments or "")
     return SupportFields(
-        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
-        current=format_money(alert.current),
-        drop=format_money(alert.drop),
-        total=format_money(alert.total),
+        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        amounts=_amounts(alert),
         ordered=order.ordered.isoformat(),
         delivered=order.delivered.isoformat() if order.delivered else words["not_delivered"],
         payment=words[order.payment.value if order.payment else "unstated"].format(n=n),
@@ -278,18 +284,18 @@ def _drop_fields(
 ) -> DropFields:
     words = WORDS[shop.language]
     further = alert.further or Money(Decimal(0), alert.current.currency)
-    amounts = {
-        "current": format_money(alert.current),
-        "drop": format_money(alert.drop),
-        "total": format_money(alert.total),
+    more = {
         "further": format_money(further),
         "further_total": format_money(further.times(order.quantity)),
         "last": format_money(alert.current + further),
     }
     return DropFields(
-        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
-        **amounts,
-        headline=words[f"headline_{alert.kind.value}"].format(**amounts),
+        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        amounts=_amounts(alert),
+        further=more["further"],
+        further_total=more["further_total"],
+        last=more["last"],
+        headline=words[f"headline_{alert.kind.value}"].format(**more),
         window_note=words["estimated"] if alert.window.estimated else "",
         support_request=support_request(alert, order, shop, now=now, templates=templates).rstrip(),
         evidence=words["evidence"].format(path=evidence.path, sha=evidence.sha256)
@@ -312,7 +318,7 @@ def _review_fields(alert: ReviewAlert, order: Order, shop: Shop, *, now: datetim
         ReviewReason.VARIANT: words["why_variant"].format(sku=order.sku or "?"),
     }[alert.reason]
     return ReviewFields(
-        **_price_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
         seen=format_money(alert.seen),
         why=why,
     )

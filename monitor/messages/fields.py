@@ -1,19 +1,21 @@
 """What each message template may say: one typed definition per template.
 
-A template's placeholders are the fields of its class, and the builders in ``compose.py``
-construct these classes, so a field a builder forgets is a type error and a placeholder a
-user's template misspells is a config problem. ``FIELDS`` is derived from the classes.
+A template's placeholders are the fields of its class (those of a nested group, such as
+``OrderFields``, by their own names), and the builders in ``compose.py`` construct these
+classes, so a field a builder forgets is a type error and a placeholder a user's template
+misspells is a config problem. ``FIELDS`` is derived from the classes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PriceFields:
+class OrderFields:
     """What every message about one order's price says: the order, the page, the window."""
 
     order_id: str
@@ -32,12 +34,20 @@ class PriceFields:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SupportFields(PriceFields):
-    """``support``: the request the user pastes into the shop's chat."""
+class AmountFields:
+    """The drop: the current price, the difference per unit, and times the quantity."""
 
     current: str
     drop: str
     total: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportFields:
+    """``support``: the request the user pastes into the shop's chat."""
+
+    order: OrderFields
+    amounts: AmountFields
     ordered: str
     delivered: str
     payment: str
@@ -45,12 +55,11 @@ class SupportFields(PriceFields):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropFields(PriceFields):
+class DropFields:
     """``drop``: a drop or a further drop, with the support request inside."""
 
-    current: str
-    drop: str
-    total: str
+    order: OrderFields
+    amounts: AmountFields
     further: str
     further_total: str
     last: str
@@ -62,9 +71,10 @@ class DropFields(PriceFields):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReviewFields(PriceFields):
+class ReviewFields:
     """``needs_review``: a price to check by hand, and why."""
 
+    order: OrderFields
     seen: str
     why: str
 
@@ -130,11 +140,27 @@ TEMPLATES: Mapping[str, type[Fields]] = {
     "product_gone": FailureFields,
 }
 
+
+def placeholders(kind: type) -> frozenset[str]:
+    """Return the placeholders a fields class offers: its own and its groups' fields."""
+    hints = typing.get_type_hints(kind)
+    names: set[str] = set()
+    for f in dataclasses.fields(kind):
+        group = hints[f.name]
+        nested = isinstance(group, type) and dataclasses.is_dataclass(group)
+        names |= placeholders(group) if nested else {f.name}
+    return frozenset(names)
+
+
 FIELDS: Mapping[str, frozenset[str]] = {
-    name: frozenset(f.name for f in dataclasses.fields(kind)) for name, kind in TEMPLATES.items()
+    name: placeholders(kind) for name, kind in TEMPLATES.items()
 }
 
 
-def as_mapping(fields: Fields) -> dict[str, str]:
-    """Return the fields by name, to fill a template or a title."""
-    return {f.name: getattr(fields, f.name) for f in dataclasses.fields(fields)}
+def as_mapping(fields: object) -> dict[str, str]:
+    """Return the fields by name (a group's fields as its own), to fill a template or a title."""
+    values: dict[str, str] = {}
+    for f in dataclasses.fields(fields):  # type: ignore[arg-type]
+        value = getattr(fields, f.name)
+        values.update(as_mapping(value) if dataclasses.is_dataclass(value) else {f.name: value})
+    return values

@@ -26,13 +26,16 @@ class TemplateStore:
 
     def __init__(self, override_dir: Path | None = None) -> None:
         self.override_dir = override_dir
+        self._texts: dict[tuple[str, str], str] = {}  # each template is read once
 
     def get(self, name: str, language: str) -> str:
-        if self.override_dir is not None:
-            mine = self.override_dir / f"{name}.{language}.txt"
-            if mine.is_file():
-                return mine.read_text("utf-8")
-        return packaged(name, language)
+        key = (name, language)
+        if key not in self._texts:
+            mine = self.override_dir / f"{name}.{language}.txt" if self.override_dir else None
+            self._texts[key] = (
+                mine.read_text("utf-8") if mine and mine.is_file() else packaged(name, language)
+            )
+        return self._texts[key]
 
     def render(self, name: str, language: str, fields: Fields) -> str:
         """Fill a template. A line that is only one placeholder whose value is empty is dropped."""

@@ -29,7 +29,7 @@ from monitor.models.observation import (
     ProductState,
 )
 from monitor.models.order import Order, Product
-from monitor.models.shop import ApiSpec, Frozen, ScriptJson, Shop, Source
+from monitor.models.shop import ApiSpec, ScriptJson, Shop, Source
 from monitor.models.states import (
     CLAIM_KINDS,
     URGENT_KINDS,
@@ -45,6 +45,7 @@ from monitor.models.states import (
     Status,
     WindowStart,
 )
+from monitor.models.values import Frozen
 from monitor.models.window import QuietHours, Window, window_for
 
 __all__ = [

@@ -11,13 +11,14 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from monitor.models.money import Money
-from monitor.models.shop import Frozen, Shop
+from monitor.models.shop import Shop
 from monitor.models.states import Payment
 from monitor.models.values import (
     Amount,
     Currency,
     Day,
     Duration,
+    Frozen,
     HttpUrl,
     OrderId,
     Selector,
@@ -111,15 +112,28 @@ class Order(Frozen):
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """One thing to fetch, with the orders it serves (they share its URL and SKU)."""
+    """One thing to fetch, with the orders it serves: they share its URL and SKU, and the
+    first of them speaks for the rest (its selector and currency)."""
 
     id: int
-    url: str
-    sku: str | None
-    selector: str | None
-    currency: str
     shop: Shop
     orders: tuple[Order, ...]
+
+    @property
+    def url(self) -> str:
+        return self.orders[0].url
+
+    @property
+    def sku(self) -> str | None:
+        return self.orders[0].sku
+
+    @property
+    def selector(self) -> str | None:
+        return self.orders[0].selector
+
+    @property
+    def currency(self) -> str:
+        return self.orders[0].currency
 
     @property
     def key(self) -> str:

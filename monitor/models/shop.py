@@ -11,26 +11,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from monitor.models.states import Language, WindowStart
 from monitor.models.values import (
     Currency,
     Duration,
+    Frozen,
     HttpUrl,
     Regex,
     Selector,
+    Template,
+    TemplateUrl,
     Text,
     ThresholdValue,
     TimeZoneName,
     WindowDays,
 )
-
-
-class Frozen(BaseModel):
-    """A value read from the config: immutable, and unknown keys are errors (typos)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ApiSpec(Frozen):
@@ -43,13 +40,13 @@ class ApiSpec(Frozen):
     order (a template over the same ids); ``price`` is the path to the price in an entry.
     """
 
-    url: HttpUrl
-    ids: dict[str, Regex] = {}
+    url: TemplateUrl
+    ids: dict[str, Regex] = Field(default_factory=dict)
     items: str = ""
     item_id: Text | None = None
-    match: Text = "{sku}"
+    match: Template = "{sku}"
     price: Text = "price"
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class ScriptJson(Frozen):
@@ -88,7 +85,7 @@ class Shop(Frozen):
     script_json: tuple[ScriptJson, ...] = ()
     regex: Regex | None = None
     window_label: Regex | None = None
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = Field(default_factory=dict)
     cookies_file: Text | None = None
     proxy: Text | None = None
     policy_url: HttpUrl | None = None

@@ -4,51 +4,56 @@ Each type is an ``Annotated`` pydantic type whose reader accepts the TOML value 
 already-read value, so a built-in profile can be merged with a user's section) and refuses
 anything else with a message that says what was expected and what was found.
 
-Reading a config may need more than its text: the environment (``${NAME}`` in a URL), the
-folder relative paths start from, and whether to check what needs the fetch and notify
-libraries (a CSS selector's syntax, an Apprise URL). ``ReadContext`` carries that, as
-pydantic's validation context; readers fall back to its defaults when there is none.
+A selector's syntax is checked with the HTML parser, loaded only then, and only when the
+validation context (``Checks``) asks for thorough checks, as it does by default.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.models.money import Threshold
 
 
-@dataclass
-class ReadContext:
-    """What reading a config needs besides its text; pydantic's validation context."""
+class Frozen(BaseModel):
+    """A value read from the config: immutable, and unknown keys are errors (typos)."""
 
-    path: Path = Path("config.toml")  # the file being read; relative paths start beside it
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    # Also check what needs the fetch and notify libraries (selector syntax, Apprise URLs);
-    # commands that neither fetch nor send skip them and start faster.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(kw_only=True)
+class Checks:
+    """How thoroughly values are read, as pydantic's validation context.
+
+    ``thorough=False`` skips the checks that need another library (a CSS selector's syntax):
+    for data already trusted, or a command that will not use the value.
+    """
+
     thorough: bool = True
-    warnings: list[str] = field(default_factory=list)  # filled while reading
-
-    @property
-    def base(self) -> Path:
-        return self.path.parent
 
 
-def read_context(info: ValidationInfo) -> ReadContext:
-    """Return the ReadContext a validation runs with (the defaults outside a config load)."""
+def thorough(info: ValidationInfo) -> bool:
     context = info.context
-    return context if isinstance(context, ReadContext) else ReadContext()
+    return context.thorough if isinstance(context, Checks) else True
 
 
 Location = tuple[str | int, ...]
@@ -234,6 +239,21 @@ def read_http_url(value: object) -> str:
     raise _problem("url", "expected the product page's http(s) URL, got {got}", value)
 
 
+def read_template(value: object) -> str:
+    """Read a template with ``{name}`` placeholders (a shop API's URL, its match)."""
+    if isinstance(value, str) and value:
+        try:
+            list(string.Formatter().parse(value))
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "template",
+                "{error} (write {{ and }} for literal braces)",
+                {"error": str(exc)},
+            ) from None
+        return value
+    raise _problem("template", "expected text with {{name}} placeholders, got {got}", value)
+
+
 def split_attribute(selector: str) -> tuple[str, str]:
     """Split ``"span.price@data-value"`` into the CSS part and the attribute to read."""
     match = re.fullmatch(r"(.+?)@([A-Za-z_][\w:-]*)", selector.strip())
@@ -241,10 +261,9 @@ def split_attribute(selector: str) -> tuple[str, str]:
 
 
 def read_selector(value: object, info: ValidationInfo) -> str:
-    if isinstance(value, str) and value.strip():
-        thorough = read_context(info).thorough
-        if not thorough or _css_parses(split_attribute(value)[0]):
-            return value.strip()
+    readable = isinstance(value, str) and bool(value.strip())
+    if readable and (not thorough(info) or _css_parses(split_attribute(str(value))[0])):
+        return str(value).strip()
     raise _problem(
         "selector",
         'expected a CSS selector like ".price", "span#price" or "meta[itemprop=price]@content", '
@@ -280,41 +299,6 @@ def read_regex(value: object) -> str:
     )
 
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(text: str, env: Mapping[str, str]) -> str:
-    """Replace each ``${NAME}`` in ``text`` with the environment variable NAME.
-
-    Secrets such as bot tokens can then live in the environment (a systemd
-    ``EnvironmentFile=`` readable by root only) instead of in the config file.
-    """
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise PydanticCustomError(
-                "env",
-                "{reference} is not set in the environment (under systemd, put it in the "
-                "unit's EnvironmentFile)",
-                {"reference": "${" + name + "}"},
-            )
-        return env[name]
-
-    return _ENV_REFERENCE.sub(value, text)
-
-
-def read_path(value: object, info: ValidationInfo) -> Path:
-    """Read a file or folder path: ``~`` expanded, relative to the config file's folder."""
-    if not isinstance(value, str | Path) or not str(value):
-        raise _problem("path", "expected a path in quotes, got {got}", value)
-    try:
-        path = Path(value).expanduser()
-    except RuntimeError:
-        raise _problem("path", "{got}: no such user for ~ to stand for", value) from None
-    return path if path.is_absolute() else read_context(info).base / path
-
-
 Amount = Annotated[Decimal, BeforeValidator(read_amount)]
 Day = Annotated[date, BeforeValidator(read_date)]
 Duration = Annotated[timedelta, BeforeValidator(read_duration)]
@@ -325,8 +309,9 @@ Currency = Annotated[str, BeforeValidator(read_currency)]
 TimeZoneName = Annotated[str, BeforeValidator(read_timezone)]
 OrderId = Annotated[str, BeforeValidator(read_order_id)]
 HttpUrl = Annotated[str, BeforeValidator(read_http_url)]
+Template = Annotated[str, BeforeValidator(read_template)]
+TemplateUrl = Annotated[str, BeforeValidator(read_http_url), AfterValidator(read_template)]
 Selector = Annotated[str, BeforeValidator(read_selector)]
 Regex = Annotated[str, BeforeValidator(read_regex)]
-FilePath = Annotated[Path, BeforeValidator(read_path)]
 Text = Annotated[str, Field(min_length=1)]
 WindowDays = Annotated[int, Field(ge=1, le=365)]

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from monitor.models import Shop
-from monitor.models.values import ReadContext
+from monitor.models.values import Checks
 
 GENERIC = "generic"
 
@@ -31,7 +31,7 @@ def catalogue() -> Mapping[str, Shop]:
     """
     text = resources.files("monitor.shops").joinpath("catalogue.toml").read_text("utf-8")
     tables = tomllib.loads(text, parse_float=Decimal)
-    context = ReadContext(thorough=False)
+    context = Checks(thorough=False)
     return MappingProxyType(
         {key: Shop.named(key, table, context=context) for key, table in tables.items()}
     )

@@ -282,6 +282,7 @@ def test_a_world_readable_config_with_secrets_gets_a_warning(tmp_path: Path) -> 
     path.write_text('[notify]\nurls = ["tgram://123456789:AAESecret/987654321"]\n')
     path.chmod(0o644)
     assert any("readable by other users" in w for w in load_config(path).warnings)
+    assert any("readable by other users" in w for w in load_config(path, thorough=False).warnings)
     path.chmod(0o600)
     assert not any("readable by other users" in w for w in load_config(path).warnings)
     path.write_text('[notify]\nurls = ["tgram://${TG}/987654321"]\n')  # no secret in the file
@@ -293,3 +294,47 @@ def test_a_shop_section_cannot_rename_its_shop(tmp_path: Path) -> None:
     found = problems('[shops.myshop]\nkey = "other"\ncurrency = "EUR"\n', tmp_path)
     assert len(found) == 1 and found[0].startswith('shops.myshop.key: unknown key "key"')
     assert "allowed keys: name, domains" in found[0]
+
+
+def test_a_broken_shop_section_is_reported_once_and_other_problems_still_are(
+    tmp_path: Path,
+) -> None:
+    broken_shop = "[shops.myshop]\ncurrency = 5\nwindow_days = 14\n"
+    own_terms = MINIMAL_ORDER + 'currency = "CNY"\nwindow_days = 15\n'
+    mine = MINIMAL_ORDER.replace('"1001"', '"1002"').replace('"jd"', '"myshop"')
+    typo = MINIMAL_ORDER.replace('"1001"', '"1003"').replace('"jd"', '"jdd"')
+    found = problems(broken_shop + own_terms + mine + typo, tmp_path)
+    assert [p.split(":")[0] for p in found] == ["shops.myshop.currency", "orders[2].shop"]
+    assert found[1].startswith('orders[2].shop: unknown shop "jdd"; did you mean "jd"?')
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[shops]\nmy = 5\n", "shops.my: expected a table ([shops.NAME]), got 5"),
+        ("orders = [5]\n", "orders[0]: expected a table ([[orders]]), got 5"),
+        ('[monitor]\ndatabase = ""\n', "monitor.database: must not be empty"),
+    ],
+)
+def test_a_value_in_the_wrong_shape_says_what_was_expected(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert problems(text, tmp_path) == [expected]
+
+
+def test_every_bad_template_is_its_own_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "drop.zh.txt").write_text("{nope}")
+    (folder / "support.en.txt").write_text("{order_id")
+    found = problems(f'[notify]\ntemplates = "{folder}"\n', tmp_path)
+    assert len(found) == 2 and all(p.startswith("notify.templates: ") for p in found)
+    assert "drop.zh.txt: unknown field {nope}" in found[0]
+    assert "support.en.txt: bad braces" in found[1]
+
+
+def test_a_shop_api_template_with_stray_braces_is_a_problem(tmp_path: Path) -> None:
+    text = '[shops.x]\ncurrency = "EUR"\n[shops.x.api]\nurl = "https://api.example/p?id={id"\n'
+    (found,) = problems(text, tmp_path)
+    assert found.startswith("shops.x.api.url: expected '}' before end of string")
+    assert found.endswith("(write {{ and }} for literal braces)")

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from monitor.models import Shop
-from monitor.models.values import ReadContext
+from monitor.models.values import Checks
 from monitor.shops import catalogue, sections_over_catalogue, shop_for_host
 
 TABLES = tomllib.loads(
@@ -22,7 +22,7 @@ TABLES = tomllib.loads(
 @pytest.mark.parametrize("key", sorted(TABLES))
 def test_every_builtin_profile_validates_thoroughly(key: str) -> None:
     """Selectors are parsed too (the runtime load trusts the file and skips that)."""
-    shop = Shop.named(key, TABLES[key], context=ReadContext(thorough=True))
+    shop = Shop.named(key, TABLES[key], context=Checks(thorough=True))
     assert shop == catalogue()[key]
     assert shop.claim and shop.refund_path and shop.name
 
