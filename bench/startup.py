@@ -69,6 +69,7 @@ def write_config(path: Path, orders: int) -> None:
             "",
         ]
     path.write_text("\n".join(lines), "utf-8")
+    path.chmod(0o600)  # as the README asks of a file that holds notification URLs
 
 
 def imported_by(module: str) -> list[str]:

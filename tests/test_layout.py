@@ -115,7 +115,6 @@ def test_status_loads_neither_apprise_nor_the_fetch_and_parse_libraries(tmp_path
         '[[orders]]\nid = "1"\nshop = "jd"\nurl = "https://item.jd.com/1.html"\ntitle = "Phone"\n'
         'paid = 4999.00\nordered = 2026-11-20\nselector = ".price"\n'
     )
-    config.chmod(0o600)  # as the README asks; a file others can read has Apprise look for tokens
     code = (
         "from click.testing import CliRunner\nfrom monitor.cli import cli\n"
         f"result = CliRunner().invoke(cli, ['-c', {str(config)!r}, 'status'])\n"

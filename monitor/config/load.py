@@ -24,8 +24,9 @@ def load_config(
     """Given a path to config.toml, return the validated Config. Raise ConfigError if not.
 
     With ``thorough=False`` the checks that need the HTML parser and Apprise (a selector's
-    syntax, whether Apprise knows a notification URL's scheme) are skipped: for commands
-    that neither fetch nor send, so that they start fast. Every other problem is reported.
+    syntax, whether Apprise knows a notification URL's scheme, whether a file others can
+    read holds secrets) are skipped: for commands that neither fetch nor send, so that they
+    start fast. Every other problem is reported.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -46,9 +47,9 @@ def parse_config(
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path.name, [Problem("", f"not valid TOML: {exc}")]) from None
-    context = ReadContext(
-        path=path, env=env, thorough=thorough, warnings=_secret_exposure(path, raw)
-    )
+    # Only Apprise knows which part of a URL is a secret; the commands that load it warn.
+    warnings = _secret_exposure(path, raw) if thorough else []
+    context = ReadContext(path=path, env=env, thorough=thorough, warnings=warnings)
     try:
         return Config.model_validate(raw, context=context)
     except ValidationError as exc:
@@ -56,11 +57,7 @@ def parse_config(
 
 
 def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:
-    """Warn when a file that holds notification secrets can be read by other users.
-
-    Apprise, which knows which part of a URL is a secret, is asked only about a file that
-    other users can read.
-    """
+    """Warn when a file that holds notification secrets can be read by other users."""
     try:
         mode = path.stat().st_mode
     except OSError:
