@@ -120,14 +120,25 @@ class Notifier:
 
     def __init__(self, targets: Sequence[Target]) -> None:
         self._targets: list[tuple[Recipient, apprise.Apprise]] = []
+        seen: dict[str, int] = {}
         for target in targets:
             one = apprise.Apprise()
+            scheme = target.url.split("://", 1)[0].lower()
             with _apprise_silenced():
                 if not one.add(target.url):
+                    # The config check refuses such a URL; a Notifier built from anything else
+                    # says so rather than leave a target out without a word.
+                    logger.error(
+                        "a notification URL Apprise cannot read (%s://) is left out", scheme
+                    )
                     continue
-            scheme = target.url.split("://", 1)[0].lower()
-            name = one.urls(privacy=True)[0].split("?", 1)[0]
-            key = hashlib.sha256(target.url.encode()).hexdigest()[:16]
+            shown = one.urls(privacy=True)[0]
+            name = shown.split("?", 1)[0]
+            # The key records who received an alert, in the database: it is made from the URL
+            # with its secrets masked, so the database holds nothing to guess them from.
+            # Two targets that look the same once masked are told apart by their order.
+            seen[shown] = seen.get(shown, 0) + 1
+            key = hashlib.sha256(f"{shown}#{seen[shown]}".encode()).hexdigest()[:16]
             recipient = Recipient(
                 key=key,
                 name=name,
@@ -144,13 +155,17 @@ class Notifier:
         """Return the targets with their secrets masked, for logs and ``status``."""
         return [recipient.name for recipient, _ in self._targets]
 
-    def recipients(self, tags: Sequence[str] = ()) -> list[Recipient]:
-        """Return the targets for an alert: all of them, or those carrying one of ``tags``."""
-        return [r for r, _ in self._targets if not tags or set(tags) & set(r.tags)]
+    def recipients(self, tags: Sequence[str] = (), *, everyone: bool = False) -> list[Recipient]:
+        """Return the targets of an alert about orders with ``tags``: every untagged URL, and
+        each tagged URL that carries one of the tags (``everyone``: all of them, for what
+        concerns the whole config)."""
+        return [r for r, _ in self._targets if everyone or not r.tags or set(tags) & set(r.tags)]
 
     def no_recipient_reason(self, tags: Sequence[str]) -> str:
         if not self._targets:
             return "no notification URL configured ([notify] urls)"
+        if not tags:
+            return "every notification URL is tagged, and the alert's orders have no tags"
         return f"no notification URL carries the tags {', '.join(tags)}"
 
     async def send(

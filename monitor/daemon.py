@@ -17,7 +17,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from monitor.delivery import DeliveryReport, deliver_due
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.history import History
+from monitor.history.schema import daemon_pidfile
 from monitor.messages import compose_config_refused
 from monitor.models import Product
 from monitor.sdnotify import SystemdNotifier
@@ -113,6 +114,11 @@ class Daemon:
     async def run(self) -> None:
         for warning in self.config.warnings:
             logger.warning("%s: %s", self.config.path.name, warning)
+        with _announced(daemon_pidfile(self.config.database)):
+            await self._run()
+        logger.info("stopped")
+
+    async def _run(self) -> None:
         # Sends run in their own task, never inside a scheduler job: shutting the scheduler
         # down cancels its jobs, and a send cancelled after it reached the notifier but
         # before it was marked sent would be sent again.
@@ -156,7 +162,6 @@ class Daemon:
             self._outbox_closing = True
             self._outbox_wake.set()
             await outbox  # one last delivery, then it returns
-        logger.info("stopped")
 
     def _report_status(self) -> None:
         """Send STATUS= at most every few seconds: building it scans every job."""
@@ -377,6 +382,21 @@ class Daemon:
         while True:
             self.systemd.watchdog()
             await asyncio.sleep(interval)
+
+
+@contextlib.contextmanager
+def _announced(pidfile: Path) -> Iterator[None]:
+    """Say, beside the database, that this process uses it: a command that finds the database
+    locked can then name the daemon."""
+    try:
+        pidfile.write_text(f"{os.getpid()}\n")
+        pidfile.chmod(0o600)
+    except OSError as exc:
+        logger.debug("cannot write %s: %s", pidfile, exc)
+    try:
+        yield
+    finally:
+        pidfile.unlink(missing_ok=True)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -1,28 +1,34 @@
-"""Deliver what the outbox holds: target by target, each outcome recorded, failures retried.
+"""Deliver what the outbox holds: one sender per alert, target by target, each outcome recorded.
 
-A target that received an alert is recorded, so a retry goes only to the targets that missed
-it, and an alert is marked sent once every target has it. A failed send waits 1 min, 2, 4, …
-up to 6 h (across restarts: the wait is in the database), and after about a week it is
-given up (``alerts --retry`` tries again). In quiet hours only urgent kinds go out.
+A sender leases an alert before it sends it (``Outbox.lease_next``), so the daemon and a
+``check`` or ``alerts --retry`` run beside it never both send one. A target that received
+an alert is recorded, so a retry goes only to the targets that missed it, and an alert is
+marked sent once every target has it. A failed send waits 1 min, 2, 4, … up to 6 h (across
+restarts: the wait is in the database), and after about a week it is given up (``alerts
+--retry`` tries again). In quiet hours only urgent kinds go out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.backoff import backoff
 from monitor.channels import Notifier
-from monitor.history import Outbox, OutboxEntry
-from monitor.models import URGENT_KINDS, QuietHours
+from monitor.history import Outbox
+from monitor.models import URGENT_KINDS, AlertKind, QuietHours
 
 logger = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
 GIVE_UP_AFTER = 40  # failed sends; about a week at the longest retry interval
+# Alerts about the whole config, not about some orders: every target gets them.
+FOR_EVERYONE = frozenset({AlertKind.CONFIG_REJECTED, AlertKind.TEST})
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -30,11 +36,32 @@ def retry_delay(attempts: int) -> timedelta:
     return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
+def sender_name() -> str:
+    """This process, as the owner of the alerts it leases: ``host/pid``."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def sender_alive(owner: str) -> bool:
+    """Return False only for a sender known to be gone: a process of this host that has
+    ended. Of another host's sender nothing is known; its lease runs out instead."""
+    host, _, pid = owner.rpartition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
     held: int = 0  # waiting for the end of quiet hours
+    unreached: int = 0  # of the failed: alerts that no target has received at all
 
 
 async def deliver_due(
@@ -44,22 +71,42 @@ async def deliver_due(
     clock: Callable[[], datetime],
     quiet: QuietHours | None = None,
     retry_now: bool = False,
+    owner: str | None = None,
 ) -> DeliveryReport:
-    """Send the due alerts in the outbox, target by target; record each outcome.
+    """Send the due alerts in the outbox, one leased at a time, target by target; record each
+    outcome.
 
     With ``retry_now``, pending and given-up alerts are all tried now, whatever their
     retry time. In quiet hours only urgent kinds go out; the rest wait.
     """
-    sent = failed = held = 0
+    if not len(notifier):
+        return DeliveryReport()  # no [notify] urls: alerts are kept, as the config warns
+    owner = owner or sender_name()
+    released = outbox.release_abandoned(alive=sender_alive)
+    if released:
+        logger.info("%d alerts whose sender had stopped are queued again", released)
+    sent = failed = unreached = 0
     now = clock()
-    entries: Iterable[OutboxEntry] = outbox.undelivered() if retry_now else outbox.all_due(now)
-    for entry in entries:
+    urgent_only = quiet is not None and now in quiet
+    held = outbox.count_due(now, kinds=set(AlertKind) - URGENT_KINDS) if urgent_only else 0
+    after = 0
+    while entry := outbox.lease_next(
+        clock(),  # each lease runs from when it is taken: a long round must not shorten it
+        owner=owner,
+        after_id=after,
+        kinds=URGENT_KINDS if urgent_only else None,
+        retry_now=retry_now,
+    ):
+        after = entry.id
         message = entry.message
-        if quiet is not None and now in quiet and message.kind not in URGENT_KINDS:
-            held += 1
-            continue
-        recipients = [r for r in notifier.recipients(message.tags) if r.key not in entry.delivered]
+        everyone = message.kind in FOR_EVERYONE
+        recipients = [
+            r
+            for r in notifier.recipients(message.tags, everyone=everyone)
+            if r.key not in entry.delivered
+        ]
         errors: list[str] = []
+        reached = bool(entry.delivered)
         if not recipients and not entry.delivered:
             errors.append(notifier.no_recipient_reason(message.tags))
         for recipient in recipients:
@@ -72,6 +119,7 @@ async def deliver_due(
             )
             if result.ok:
                 outbox.mark_delivered(entry.id, recipient.key)
+                reached = True
             else:
                 errors.append(f"{recipient.name}: {result.error}")
         if not errors:
@@ -83,9 +131,14 @@ async def deliver_due(
         retry_at = clock() + retry_delay(attempts)
         give_up = attempts >= GIVE_UP_AFTER
         outbox.mark_failed(
-            entry.id, error="; ".join(errors)[:500], retry_at=retry_at, give_up=give_up
+            entry.id,
+            owner=owner,
+            error="; ".join(errors)[:500],
+            retry_at=retry_at,
+            give_up=give_up,
         )
         failed += 1
+        unreached += not reached
         logger.warning(
             "alert %s not sent (%s); %s",
             entry.id,
@@ -94,4 +147,4 @@ async def deliver_due(
             if give_up
             else f"retrying at {retry_at:%H:%M:%S}",
         )
-    return DeliveryReport(sent=sent, failed=failed, held=held)
+    return DeliveryReport(sent=sent, failed=failed, held=held, unreached=unreached)

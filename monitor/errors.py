@@ -4,6 +4,7 @@ MonitorError                 base: anything the user can act on
 ├── ConfigError              the config file is missing or invalid (every problem listed)
 ├── FetchError               a page could not be fetched (network, HTTP status, size cap)
 └── StateError               the state database is unusable or an order is unknown
+    └── DatabaseLocked       another process held the write lock too long
 """
 
 from __future__ import annotations
@@ -60,3 +61,16 @@ class FetchError(MonitorError):
 
 class StateError(MonitorError):
     """The state database cannot be used, or it does not know a requested order."""
+
+
+class DatabaseLocked(StateError):
+    """Another process held the database's write lock for longer than we could wait."""
+
+    def __init__(self, *, waited: float, holder: str | None = None) -> None:
+        self.waited = waited
+        self.holder = holder
+        who = f"; {holder} uses it" if holder else ""
+        super().__init__(
+            f"the database is locked by another process (waited {waited:.1f} s{who}); try "
+            "again, or look for a stuck price-monitor or sqlite3 process"
+        )

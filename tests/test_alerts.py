@@ -265,7 +265,7 @@ def test_alerts_lists_the_outbox_and_notify_test_reports_each_target(
     url = shop.add("/phone", "4599.00")
     receiver.fail_with = 500
     path = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url])
-    run_cli(path, "check")
+    run_cli(path, "check", code=1)
     header, row = run_cli(path, "alerts").stdout.splitlines()[:2]
     assert header.split()[:5] == ["id", "created", "status", "tries", "kind"]
     cells = row.split()

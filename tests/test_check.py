@@ -91,8 +91,9 @@ def test_an_alert_waits_while_the_notifier_is_down_and_is_sent_once_it_is_back(
     url = shop.add("/phone", "4599.00")
     config_path = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[receiver.url])
     receiver.fail_with = 500
-    result = run_cli(config_path, "check")
+    result = run_cli(config_path, "check", code=1)
     assert "alerts: 0 sent, 1 failed (will be retried)" in result.output
+    assert "1 alert reached no notification target" in result.output
 
     config = load_config(config_path)
     history = History.open(config.database)

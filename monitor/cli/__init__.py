@@ -67,10 +67,10 @@ class _Cli(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
-            if _database_locked(exc):
+            if _database_locked(exc):  # a read that met a lock: rare in WAL mode
                 click.echo(
-                    "price-monitor: the database is locked by another process (waited 10 s); "
-                    "try again, or look for a stuck price-monitor or sqlite3 process",
+                    "price-monitor: the database is locked by another process; try again, or "
+                    "look for a stuck price-monitor or sqlite3 process",
                     err=True,
                 )
                 ctx.exit(1)

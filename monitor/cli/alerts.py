@@ -11,7 +11,7 @@ from monitor.errors import MonitorError
 
 # OutboxStatus's values, spelled out so that --help need not load the models (a test keeps
 # them the same).
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed")
 
 
 @click.command()
@@ -75,7 +75,7 @@ def notify_test(ctx: click.Context) -> None:
 
     async def send_all() -> list[tuple[str, bool, str]]:
         out = []
-        for recipient in notifier.recipients():
+        for recipient in notifier.recipients(everyone=True):
             result = await notifier.send(recipient, title, body, markdown=body)
             out.append((recipient.name, result.ok, result.error))
         return out

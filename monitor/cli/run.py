@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.common import load
+from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -113,6 +114,11 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
             held = f", {report.held} held for the end of quiet hours" if report.held else ""
             click.echo(
                 f"alerts: {report.sent} sent, {report.failed} failed (will be retried){held}"
+            )
+        if report.unreached:
+            raise MonitorError(
+                f"{report.unreached} alert{'s' * (report.unreached != 1)} reached no "
+                "notification target; `price-monitor alerts` shows why"
             )
     finally:
         history.close()

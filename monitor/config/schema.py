@@ -211,6 +211,39 @@ class Config(Frozen):
         )
 
     @model_validator(mode="after")
+    def _every_order_reaches_a_target(self) -> Config:
+        """Routing that cannot drop an alert in silence: an untagged URL gets every alert, a
+        tagged one only those of orders with one of its tags; so each order's tags must be
+        some URL's, and an order without tags needs a URL without tags."""
+        urls = self.notify.urls
+        if not urls:
+            return self  # alerts are kept, not sent: a warning says so
+        carried = sorted({tag for url in urls for tag in url.tags})
+        untagged = any(not url.tags for url in urls)
+        found: list[tuple[Location, str]] = []
+        for index, order in enumerate(self.orders):
+            for tag in order.tags:
+                if tag not in carried:
+                    found.append(
+                        (
+                            ("orders", index, "tags"),
+                            unknown_name("tag", tag, carried, "the tags of notify.urls"),
+                        )
+                    )
+            if not order.tags and not untagged:
+                found.append(
+                    (
+                        ("orders", index, "tags"),
+                        "every notification URL has tags, so alerts of an order without tags "
+                        f"reach nobody: give it one of {', '.join(carried)}, or add a URL "
+                        "without tags",
+                    )
+                )
+        if found:
+            raise invalid("Config", found)
+        return self
+
+    @model_validator(mode="after")
     def _located(self, info: ValidationInfo) -> Config:
         """Remember where the file was read from, and what looked odd in it."""
         context = read_context(info)

@@ -1,24 +1,27 @@
 """The outbox: every alert is written here before it is sent, with a unique dedupe key.
 
 An alert is added in the transaction of the reading that caused it (``History.record``), so
-a crash never loses one. A sender records each target that received it, so a retry goes
-only to the targets that missed it; it is marked sent once every target has it, and a
-failed send waits for its next attempt (``monitor.delivery`` decides when).
+a crash never loses one. One sender at a time sends it: it leases the alert (status
+``sending``, its name, an expiry) in one write transaction, so the daemon and a command run
+beside it never both send it. The sender records each target that received it, so a retry
+goes only to the targets that missed it; the alert is marked sent once every target has it,
+and a failed send waits for its next attempt (``monitor.delivery`` decides when). A lease
+whose sender died is taken back; one that ran out is taken by the next sender.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlite_utils
 
-from monitor.history.schema import rows, stamp, unstamp, unstamp_optional, write_transaction
+from monitor.history.schema import first, rows, stamp, unstamp, unstamp_optional, write_transaction
 from monitor.models import CLAIM_KINDS, AlertKind, Message, Money, OutboxStatus
 
 
@@ -35,6 +38,11 @@ class OutboxEntry:
     next_attempt_at: datetime
     sent_at: datetime | None
     delivered: tuple[str, ...] = ()  # the keys of the targets that received it
+
+
+# How long a sender may hold an alert: longer than any one send takes (Apprise gives each
+# target its own timeouts), short enough that an alert a hung sender holds goes out soon.
+LEASE = timedelta(minutes=5)
 
 
 class Outbox:
@@ -80,33 +88,106 @@ class Outbox:
             )
         )
 
-    def all_due(self, now: datetime) -> Iterator[OutboxEntry]:
-        """Yield every due alert, oldest first, a batch at a time (a backlog can be large)."""
-        last = 0
-        while batch := self.due(now, after_id=last):
-            yield from batch
-            last = batch[-1].id
+    def lease_next(
+        self,
+        now: datetime,
+        *,
+        owner: str,
+        after_id: int = 0,
+        kinds: Collection[AlertKind] | None = None,
+        retry_now: bool = False,
+        lease_for: timedelta = LEASE,
+    ) -> OutboxEntry | None:
+        """Take the oldest alert to send now (from ``after_id`` on, of ``kinds`` if given) and
+        lease it to ``owner`` until ``lease_for`` from now; None when there is none.
+
+        To send now: a pending alert whose next attempt is due (with ``retry_now``, any
+        pending or given-up one), or one whose sender's lease has run out. The choice and the
+        lease are one write transaction, so two processes never take the same alert.
+        """
+        with write_transaction(self.db):
+            row = first(
+                self.db,
+                "SELECT id FROM alerts WHERE id > :after "
+                "AND (:any_kind OR kind IN (SELECT value FROM json_each(:kinds))) AND ("
+                "  (status = :pending AND (:retry_now OR next_attempt_at <= :now))"
+                "  OR (:retry_now AND status = :failed)"
+                "  OR (status = :sending AND lease_until <= :now)"
+                ") ORDER BY id LIMIT 1",
+                {
+                    "after": after_id,
+                    "any_kind": kinds is None,
+                    "kinds": json.dumps([k.value for k in kinds or ()]),
+                    "retry_now": retry_now,
+                    "now": stamp(now),
+                    "pending": OutboxStatus.PENDING.value,
+                    "failed": OutboxStatus.FAILED.value,
+                    "sending": OutboxStatus.SENDING.value,
+                },
+            )
+            if row is None:
+                return None
+            self.db.execute(
+                "UPDATE alerts SET status = :sending, lease_owner = :owner, lease_until = :until "
+                "WHERE id = :id",
+                {
+                    "sending": OutboxStatus.SENDING.value,
+                    "owner": owner,
+                    "until": stamp(now + lease_for),
+                    "id": row["id"],
+                },
+            )
+            leased = first(self.db, "SELECT * FROM alerts WHERE id = ?", [row["id"]])
+        assert leased is not None  # taken under the write lock a moment ago
+        return _entry(leased)
+
+    def release_abandoned(self, *, alive: Callable[[str], bool]) -> int:
+        """Put back in the queue the alerts leased to senders that no longer run (``alive``
+        says, of a lease owner); return how many. An owner it cannot tell about keeps its
+        lease until it runs out."""
+        leased = rows(
+            self.db,
+            "SELECT id, lease_owner FROM alerts WHERE status = ?",
+            [OutboxStatus.SENDING.value],
+        )
+        abandoned = [r["id"] for r in leased if not alive(r["lease_owner"] or "")]
+        if not abandoned:
+            return 0
+        with write_transaction(self.db):
+            for alert_id in abandoned:
+                self.db.execute(
+                    "UPDATE alerts SET status = :pending, lease_owner = NULL, lease_until = NULL "
+                    "WHERE id = :id AND status = :sending",
+                    {
+                        "pending": OutboxStatus.PENDING.value,
+                        "sending": OutboxStatus.SENDING.value,
+                        "id": alert_id,
+                    },
+                )
+        return len(abandoned)
+
+    def count_due(self, now: datetime, *, kinds: Collection[AlertKind]) -> int:
+        """Return how many pending alerts of ``kinds`` are due (e.g. those quiet hours hold)."""
+        names = [k.value for k in kinds]
+        found = rows(
+            self.db,
+            f"SELECT count(*) AS n FROM alerts WHERE status = ? AND next_attempt_at <= ? "
+            f"AND kind IN ({', '.join('?' * len(names))})",
+            [OutboxStatus.PENDING.value, stamp(now), *names],
+        )
+        return int(found[0]["n"])
 
     def entries(self, *, status: OutboxStatus | None = None) -> list[OutboxEntry]:
         """Return every alert in the outbox (optionally only one status), newest first."""
         where, args = ("WHERE status = ?", [status.value]) if status else ("", [])
         return _entries(rows(self.db, f"SELECT * FROM alerts {where} ORDER BY id DESC", args))
 
-    def undelivered(self) -> list[OutboxEntry]:
-        """Return every alert not yet sent (pending or given up), oldest first."""
-        return _entries(
-            rows(
-                self.db,
-                "SELECT * FROM alerts WHERE status != ? ORDER BY id",
-                [OutboxStatus.SENT.value],
-            )
-        )
-
     def mark_sent(self, alert_id: int, now: datetime) -> None:
+        """Record that every target has the alert; its lease ends."""
         with write_transaction(self.db):
             self.db.execute(
                 "UPDATE alerts SET status = :sent, sent_at = :now, attempts = attempts + 1, "
-                "last_error = NULL WHERE id = :id",
+                "last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = :id",
                 {"sent": OutboxStatus.SENT.value, "now": stamp(now), "id": alert_id},
             )
 
@@ -121,27 +202,37 @@ class Outbox:
             )
 
     def mark_failed(
-        self, alert_id: int, *, error: str, retry_at: datetime, give_up: bool = False
+        self,
+        alert_id: int,
+        *,
+        owner: str,
+        error: str,
+        retry_at: datetime,
+        give_up: bool = False,
     ) -> None:
-        """Record a failed send: retry at ``retry_at``, or stop retrying (status failed)."""
+        """Record a failed send by the lease's ``owner``: retry at ``retry_at``, or stop
+        retrying (status failed). A sender whose lease was taken over records nothing."""
         status = OutboxStatus.FAILED if give_up else OutboxStatus.PENDING
         with write_transaction(self.db):
             self.db.execute(
                 "UPDATE alerts SET attempts = attempts + 1, last_error = :error, "
-                "next_attempt_at = :retry_at, status = :status WHERE id = :id",
+                "next_attempt_at = :retry_at, status = :status, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = :id AND lease_owner IS :owner",
                 {
                     "error": error,
                     "retry_at": stamp(retry_at),
                     "status": status.value,
                     "id": alert_id,
+                    "owner": owner,
                 },
             )
 
     def pending_count(self) -> int:
+        """How many alerts are still to be sent (waiting, or being sent right now)."""
         found = rows(
             self.db,
-            "SELECT count(*) AS n FROM alerts WHERE status = ?",
-            [OutboxStatus.PENDING.value],
+            "SELECT count(*) AS n FROM alerts WHERE status IN (?, ?)",
+            [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value],
         )
         return int(found[0]["n"])
 

@@ -10,13 +10,18 @@ Times are stored as UTC ISO text, amounts as decimal text (never a float), lists
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from monitor.errors import DatabaseLocked
 
 migrations = Migrations("price-monitor")
 
@@ -109,6 +114,51 @@ def _initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX claims_by_order ON claims (order_id, id)")
 
 
+@migrations(name="0002_outbox_lease")
+def _outbox_lease(db: sqlite_utils.Database) -> None:
+    """An alert being sent is ``sending``, leased to one sender (its owner) until an expiry.
+
+    SQLite cannot change a CHECK constraint in place: the table is built anew, rows copied.
+    """
+    db.execute(
+        """
+        CREATE TABLE alerts_leased (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            markdown TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            attachments TEXT NOT NULL DEFAULT '[]',
+            delivered TEXT NOT NULL DEFAULT '[]',
+            amount TEXT,
+            currency TEXT,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            lease_owner TEXT,
+            lease_until TEXT
+        )"""
+    )
+    db.execute(
+        "INSERT INTO alerts_leased (id, dedupe_key, order_id, kind, title, body, markdown, tags, "
+        "attachments, delivered, amount, currency, created_at, status, attempts, last_error, "
+        "next_attempt_at, sent_at) SELECT id, dedupe_key, order_id, kind, title, body, markdown, "
+        "tags, attachments, delivered, amount, currency, created_at, status, attempts, last_error, "
+        "next_attempt_at, sent_at FROM alerts"
+    )
+    db.execute("DROP TABLE alerts")
+    db.execute("ALTER TABLE alerts_leased RENAME TO alerts")
+    db.execute("CREATE INDEX alerts_due ON alerts (status, next_attempt_at)")
+    db.execute("CREATE INDEX alerts_by_order ON alerts (order_id, kind)")
+
+
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """A transaction that takes the write lock at once (BEGIN IMMEDIATE); nested, a savepoint.
@@ -122,7 +172,13 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
         with db.atomic():
             yield
         return
-    db.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        raise DatabaseLocked(waited=time.monotonic() - started, holder=_holder(db)) from exc
     try:
         yield
         db.execute("COMMIT")
@@ -130,6 +186,24 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def daemon_pidfile(database: Path) -> Path:
+    """Where a running daemon writes its process id, beside its database."""
+    return database.with_name(database.name + ".daemon")
+
+
+def _holder(db: sqlite_utils.Database) -> str | None:
+    """Name the daemon that uses this database, when one is running (it may hold the lock)."""
+    main = next((r for r in rows(db, "PRAGMA database_list") if r["name"] == "main"), None)
+    if main is None or not main["file"]:
+        return None
+    try:
+        pid = int(daemon_pidfile(Path(main["file"])).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None  # no daemon file, or its process is gone
+    return f"`price-monitor run` (pid {pid})"
 
 
 def rows(

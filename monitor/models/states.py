@@ -72,6 +72,7 @@ class OutboxStatus(StrEnum):
     """Where an alert in the outbox stands."""
 
     PENDING = "pending"  # not yet received by every target; retried with backoff
+    SENDING = "sending"  # leased to one sender until its lease expires
     SENT = "sent"
     FAILED = "failed"  # given up after many tries; `alerts --retry` tries again
 

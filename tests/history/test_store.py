@@ -63,7 +63,7 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> 
     history.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 2
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -75,3 +75,32 @@ def test_naive_times_are_refused(tmp_path: Path) -> None:
         assert "timezone-aware" in str(exc)
     else:
         raise AssertionError("a naive datetime was stored")
+
+
+def test_a_lock_held_too_long_says_how_long_it_waited_and_who_may_hold_it(tmp_path: Path) -> None:
+    import os
+
+    from monitor.errors import DatabaseLocked
+    from monitor.history.schema import daemon_pidfile
+
+    path = tmp_path / "state.db"
+    history = History.open(path)
+    history.db.execute("PRAGMA busy_timeout = 300")
+    daemon_pidfile(path).write_text(f"{os.getpid()}\n")  # a daemon (this process) uses it
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        history.product_id("https://shop/p", None, now=T0)
+    except DatabaseLocked as exc:
+        assert 0.25 < exc.waited < 5
+        assert f"`price-monitor run` (pid {os.getpid()}) uses it" in str(exc)
+        assert str(exc).startswith(
+            f"the database is locked by another process (waited {exc.waited:.1f} s"
+        )
+    else:
+        raise AssertionError("a write went through a held lock")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    daemon_pidfile(path).unlink()
+    assert history.product_id("https://shop/p", None, now=T0) == 1  # the lock is free again
