@@ -125,18 +125,31 @@ def render_alerts(entries: Sequence[OutboxEntry], *, tz: ZoneInfo) -> str:
 
 
 def render_savings(totals: Totals) -> str:
-    """Return the savings per currency: refunded, pending, to claim, missed, rejected."""
-    rows: list[tuple[str, ...]] = [
-        ("currency", "refunded", "pending", "to claim", "missed", "rejected")
+    """Return the savings per currency: refunded (in cash, and in coupons or credit when any),
+    pending, to claim, missed and rejected; and how many removed orders are counted."""
+    columns = [("refunded", totals.refunded)]
+    if totals.in_kind:
+        columns.append(("in coupons/credit", totals.in_kind))
+    columns += [
+        ("pending", totals.pending),
+        ("to claim", totals.to_claim),
+        ("missed", totals.missed),
+        ("rejected", totals.rejected),
     ]
+    rows: list[tuple[str, ...]] = [("currency", *(name for name, _ in columns))]
     for currency in totals.currencies():
-        parts = (totals.refunded, totals.pending, totals.to_claim, totals.missed, totals.rejected)
         cells = [
             format_money(Money(part[currency], currency)) if currency in part else "-"
-            for part in parts
+            for _, part in columns
         ]
         rows.append((currency, *cells))
-    return render_rows(rows)
+    table = render_rows(rows)
+    if totals.removed:
+        orders = f"{totals.removed} order{'s' * (totals.removed != 1)}"
+        table += (
+            f"\n\nIncluding {orders} no longer in the config (removed): their claims and refunds."
+        )
+    return table
 
 
 def render_rows(rows: Sequence[Sequence[str]]) -> str:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from monitor import ledger
 from monitor.backoff import backoff
 from monitor.models import (
     AlertKind,
     Availability,
-    ClaimState,
     DropAlert,
     FailureAlert,
     Money,
@@ -88,6 +88,11 @@ def evaluate(
         return [_review(order, ReviewReason.IMPLAUSIBLE, price, window, observation)]
     if not extraction.variant_confirmed:
         return [_review(order, ReviewReason.VARIANT, price, window, observation)]
+    so_far = ledger.balance(state.claims, order.currency)
+    total = drop.times(order.quantity)
+    asked = (total - so_far.refunded - so_far.pending).at_least_zero()
+    if asked.amount == 0:
+        return []  # what this price is worth is refunded or claimed already
     return [
         DropAlert(
             kind=kind,
@@ -96,11 +101,15 @@ def evaluate(
             paid=paid,
             current=price,
             drop=drop,
-            total=drop.times(order.quantity),
+            total=total,
             further=further,
             window=window,
             seen_at=observation.seen_at,
             url=observation.url,
+            asked=asked,
+            refunded=so_far.refunded,
+            refunded_at=so_far.last_refund_at,
+            pending=so_far.pending,
         )
     ]
 
@@ -131,18 +140,18 @@ def reminders(
 ) -> list[WindowAlert]:
     """Return the window alerts owed at ``now``: closing soon, or just closed.
 
-    "Closing" goes out once, within ``remind_before`` of the deadline, when a drop was
-    alerted and no claim is recorded (or for every order, with ``always``). "Closed" goes
-    out once after the deadline for orders that had a drop or a claim: what was claimed,
-    refunded or missed.
+    "Closing" goes out once, within ``remind_before`` of the deadline, when an alerted drop
+    is still owed in part or whole: neither refunded nor claimed (or for every order, with
+    ``always``). "Closed" goes out once after the deadline for orders that had a drop or a
+    claim: what was claimed, refunded or missed.
     """
     window = window_for(order, shop)
     lowest = state.last_alerted
-    owed = order.owed_at(lowest) if lowest else None
     claim = state.claim
+    so_far = ledger.balance(state.claims, order.currency)
+    owed = ledger.owed(order, lowest, state.claims) if lowest else None
 
     def alert(kind: AlertKind) -> WindowAlert:
-        refunded = claim is not None and claim.state is ClaimState.REFUNDED
         return WindowAlert(
             kind=kind,
             order_id=order.id,
@@ -151,12 +160,12 @@ def reminders(
             lowest=lowest,
             owed=owed,
             claim_state=claim.state if claim else None,
-            claimed=claim.amount if claim and not refunded else None,
-            refunded=claim.amount if claim and refunded else None,
+            claimed=so_far.pending if so_far.pending.amount else None,
+            refunded=so_far.refunded if so_far.refunded.amount else None,
         )
 
     if window.is_open(now) and window.deadline - now <= remind_before:
-        unclaimed = lowest is not None and claim is None
+        unclaimed = owed is not None and owed.amount > 0
         if unclaimed or always:
             return [alert(AlertKind.WINDOW_CLOSING)]
     if window.deadline <= now < window.deadline + SUMMARY_WITHIN and (lowest or claim):

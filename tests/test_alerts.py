@@ -214,11 +214,17 @@ def test_claims_move_through_status_and_savings(tmp_path: Path, shop: LoopbackSh
 
     run_cli(path, "refunded", "5231120712345678", "--amount", "800")
     row = run_cli(path, "savings").stdout.splitlines()[1].split()
-    assert row == ["CNY", "¥800.00", "-", "-", "-", "-"]
+    assert row == ["CNY", "¥800.00", "-", "¥200.00", "-", "-"]  # the further 2 x 100 is owed
     assert "refunded" in run_cli(path, "status").stdout
 
+    result = run_cli(path, "rejected", "5231120712345678", code=2)  # nothing waits for an answer
+    assert "no claim on 5231120712345678 waits for an answer" in result.output
+    claimed = run_cli(path, "claim", "5231120712345678")  # what the further drop asked for
+    assert "claimed ¥200.00 at ¥4,499.00 each" in claimed.output
     run_cli(path, "rejected", "5231120712345678", "--reason", "flash sale")
     assert "rejected" in run_cli(path, "status").stdout
+    row = run_cli(path, "savings").stdout.splitlines()[1].split()
+    assert row == ["CNY", "¥800.00", "-", "-", "-", "¥200.00"]
 
 
 def test_claim_needs_an_amount_when_no_drop_was_alerted(tmp_path: Path, shop: LoopbackShop) -> None:

@@ -47,7 +47,8 @@ def test_a_drop_is_alerted_once_and_a_further_drop_again(
     shop.set_price("/phone", "4499.00")
     run_cli(config, "check")
     messages = receiver.wait_for(2)
-    assert "又降价了" in messages[1]["title"] and "¥200.00" in messages[1]["title"]
+    # Nothing was claimed after the first alert: the whole difference, 2 x 500, is owed.
+    assert "又降价了" in messages[1]["title"] and "¥1,000.00" in messages[1]["title"]
     assert receiver.requests == 2
 
 

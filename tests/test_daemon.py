@@ -37,7 +37,7 @@ def test_drops_arrive_as_they_happen_and_sigterm_stops_cleanly(
 
     shop.set_price("/phone", "4399.00")  # no restart: the next scheduled check finds it
     second = receiver.wait_for(2)[1]
-    assert "又降价了" in second["title"] and "¥200.00" in second["title"]
+    assert "又降价了" in second["title"] and "¥600.00" in second["title"]  # nothing claimed yet
     # It says beside the database that it uses it, for a command that finds the lock taken.
     announced = tmp_path / "state.db.daemon"
     assert announced.read_text().strip() == str(daemon.process.pid)

@@ -10,6 +10,10 @@ import click
 
 from monitor.cli.common import AMOUNT, load, order_named
 
+# RefundForm's values, spelled out so that --help need not load the models (a test keeps
+# them the same).
+FORMS = ("cash", "coupon", "credit")
+
 
 @click.command()
 @click.pass_context
@@ -85,28 +89,53 @@ def claim(
 
 @click.command()
 @click.argument("order_id", metavar="ORDER")
-@click.option("--amount", type=AMOUNT, required=True, help="What the shop refunded in total.")
+@click.option("--amount", type=AMOUNT, required=True, help="What the shop refunded this time.")
+@click.option(
+    "--as",
+    "form",
+    type=click.Choice(FORMS),
+    default="cash",
+    show_default=True,
+    help="What it was paid in: back to your payment method, shop coupons (京券), store credit.",
+)
 @click.option("--note", help="Anything to remember.")
 @click.pass_context
-def refunded(ctx: click.Context, order_id: str, amount: Decimal, note: str | None) -> None:
-    """Record that the shop refunded AMOUNT on ORDER (counted in `savings`)."""
+def refunded(
+    ctx: click.Context, order_id: str, amount: Decimal, form: str, note: str | None
+) -> None:
+    """Record that the shop refunded AMOUNT on ORDER (counted in `savings`).
+
+    A partial refund is one of these; record each refund as it comes. A refund with no claim
+    recorded before it also records the claim it answers, for the same amount.
+    """
     from monitor import ledger
     from monitor.clock import utcnow
     from monitor.history import History
     from monitor.messages import format_money
-    from monitor.models import Money
+    from monitor.models import Money, RefundForm
 
     config = load(ctx, thorough=False)
     order = order_named(config, order_id)
     history = History.open(config.database)
     try:
-        step = ledger.refunded(
-            order, history.order_state(order), at=utcnow(), amount=amount, note=note
+        steps = ledger.refunded(
+            order,
+            history.order_state(order),
+            at=utcnow(),
+            amount=amount,
+            form=RefundForm(form),
+            note=note,
         )
-        history.add_claim(step)
+        history.add_claim(*steps)
     finally:
         history.close()
-    click.echo(f"{order.id}: refunded {format_money(Money(amount, order.currency))}.")
+    paid_in = "" if form == "cash" else f" as {form}"
+    implicit = (
+        " (no claim was recorded: one for the same amount is, with it)" if len(steps) > 1 else ""
+    )
+    click.echo(
+        f"{order.id}: refunded {format_money(Money(amount, order.currency))}{paid_in}.{implicit}"
+    )
 
 
 @click.command()
@@ -123,9 +152,13 @@ def rejected(ctx: click.Context, order_id: str, reason: str | None) -> None:
     order = order_named(config, order_id)
     history = History.open(config.database)
     try:
-        history.add_claim(
-            ledger.rejected(order, history.order_state(order), at=utcnow(), reason=reason)
-        )
+        step = ledger.rejected(order, history.order_state(order), at=utcnow(), reason=reason)
+        if step is None:
+            raise click.UsageError(
+                f"no claim on {order_id} waits for an answer: there is nothing to reject "
+                f"(record the claim first: price-monitor claim {order_id})"
+            )
+        history.add_claim(step)
     finally:
         history.close()
     click.echo(f"{order.id}: claim rejected{f' ({reason})' if reason else ''}.")
@@ -138,6 +171,7 @@ def savings(ctx: click.Context) -> None:
     from monitor import ledger
     from monitor.clock import utcnow
     from monitor.history import History
+    from monitor.models import OrderState
     from monitor.reports import render_savings
 
     config = load(ctx, thorough=False)
@@ -145,9 +179,11 @@ def savings(ctx: click.Context) -> None:
     try:
         history.sync_orders(config.orders, now=utcnow())
         states = history.order_states(config.orders)
+        removed = history.removed_orders(o.id for o in config.orders)
+        states |= {o: OrderState(claims=tuple(history.claims(o))) for o in removed}
     finally:
         history.close()
-    result = ledger.totals(config.orders, config.shops, states, now=utcnow())
+    result = ledger.totals(config.orders, config.shops, states, now=utcnow(), removed=removed)
     if not result.currencies():
         click.echo("Nothing yet: no drop has been alerted or claimed.")
         return

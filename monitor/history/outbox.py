@@ -77,6 +77,17 @@ class Outbox:
         amounts = [Decimal(r["amount"]) for r in found]
         return Money(min(amounts), currency) if amounts else None
 
+    def last_asked(self, order_id: str, currency: str) -> Money | None:
+        """Return what the latest claim alert for an order asked the shop for, if any."""
+        kinds = sorted(k.value for k in CLAIM_KINDS)
+        row = first(
+            self.db,
+            f"SELECT asked FROM alerts WHERE order_id = ? AND currency = ? AND asked IS NOT NULL "
+            f"AND kind IN ({', '.join('?' * len(kinds))}) ORDER BY id DESC LIMIT 1",
+            [order_id, currency, *kinds],
+        )
+        return Money(Decimal(row["asked"]), currency) if row else None
+
     def due(self, now: datetime, *, after_id: int = 0, limit: int = 100) -> list[OutboxEntry]:
         """Return pending alerts whose next attempt is due, oldest first, from ``after_id`` on."""
         return _entries(
@@ -250,6 +261,7 @@ def _row(message: Message, now: str) -> dict[str, Any]:
         "attachments": list(message.attachments),
         "amount": str(price.amount) if price else None,
         "currency": price.currency if price else None,
+        "asked": str(message.asked.amount) if message.asked else None,
         "created_at": now,
         "next_attempt_at": now,
     }
@@ -269,6 +281,7 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         body=row["body"],
         tags=tuple(json.loads(row["tags"])),
         price=Money(Decimal(amount), currency) if amount is not None else None,
+        asked=Money(Decimal(row["asked"]), currency) if row["asked"] is not None else None,
         markdown=row["markdown"],
         attachments=tuple(json.loads(row["attachments"])),
     )

@@ -188,6 +188,13 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
         raise
 
 
+@migrations(name="0003_claims_ledger")
+def _claims_ledger(db: sqlite_utils.Database) -> None:
+    """A refund records what it was paid in; a claim alert, what it asked the shop for."""
+    db.execute("ALTER TABLE claims ADD COLUMN form TEXT")  # NULL: cash
+    db.execute("ALTER TABLE alerts ADD COLUMN asked TEXT")  # in the alert's currency
+
+
 def daemon_pidfile(database: Path) -> Path:
     """Where a running daemon writes its process id, beside its database."""
     return database.with_name(database.name + ".daemon")

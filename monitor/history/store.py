@@ -38,6 +38,7 @@ from monitor.models import (
     OrderState,
     PriceRun,
     ProductState,
+    RefundForm,
     Status,
 )
 
@@ -216,21 +217,23 @@ class History:
 
     # --- claims -----------------------------------------------------------------------------
 
-    def add_claim(self, claim: Claim) -> None:
-        """Record a step of the user's claim on an order: claimed, refunded or rejected."""
-        reference = claim.amount or claim.price
+    def add_claim(self, *steps: Claim) -> None:
+        """Record steps of the user's claim on an order (claimed, refunded, rejected) at once."""
         with self.transaction():
-            self.db.table("claims").insert(
-                {
-                    "order_id": claim.order_id,
-                    "state": claim.state.value,
-                    "price": str(claim.price.amount) if claim.price else None,
-                    "amount": str(claim.amount.amount) if claim.amount else None,
-                    "currency": reference.currency if reference is not None else None,
-                    "note": claim.note,
-                    "at": stamp(claim.at),
-                }
-            )
+            for claim in steps:
+                reference = claim.amount or claim.price
+                self.db.table("claims").insert(
+                    {
+                        "order_id": claim.order_id,
+                        "state": claim.state.value,
+                        "price": str(claim.price.amount) if claim.price else None,
+                        "amount": str(claim.amount.amount) if claim.amount else None,
+                        "currency": reference.currency if reference is not None else None,
+                        "note": claim.note,
+                        "at": stamp(claim.at),
+                        "form": claim.form.value if claim.form else None,
+                    }
+                )
 
     def claims(self, order_id: str | None = None) -> list[Claim]:
         """Return the claim steps, oldest first (of one order, or all)."""
@@ -246,11 +249,22 @@ class History:
         return _claim(row) if row is not None else None
 
     def order_state(self, order: Order) -> OrderState:
-        """Return what the database knows of an order's alerts and claim, for the rules."""
+        """Return what the database knows of an order's alerts and claims, for the rules."""
         return OrderState(
             last_alerted=self.outbox.last_alerted(order.id, order.currency),
-            claim=self.latest_claim(order.id),
+            last_asked=self.outbox.last_asked(order.id, order.currency),
+            claims=tuple(self.claims(order.id)),
         )
+
+    def removed_orders(self, kept: Iterable[str]) -> dict[str, str]:
+        """Return the orders the database knows that are no longer in the config, each with
+        its currency: their claims and refunds still count in ``savings``."""
+        keep = set(kept)
+        return {
+            row["id"]: row["currency"]
+            for row in rows(self.db, "SELECT id, currency FROM orders ORDER BY id")
+            if row["id"] not in keep
+        }
 
     def order_states(self, orders: Iterable[Order]) -> dict[str, OrderState]:
         return {order.id: self.order_state(order) for order in orders}
@@ -273,4 +287,5 @@ def _claim(row: sqlite3.Row) -> Claim:
         amount=Money(Decimal(row["amount"]), currency) if row["amount"] is not None else None,
         at=unstamp(row["at"]),
         note=row["note"],
+        form=RefundForm(row["form"]) if row["form"] else None,
     )

@@ -93,6 +93,7 @@ def compose(
         price=alert.current,
         markdown=templates.render("drop", language, _markdown(fields)),
         attachments=(evidence.path,) if evidence else (),
+        asked=alert.asked,
     )
 
 
@@ -140,7 +141,7 @@ def compose_window(
             shop_name=shop.name,
         )
     else:
-        missed = alert.owed if alert.owed and alert.claim_state is None else None
+        missed = alert.owed if alert.owed and alert.owed.amount > 0 else None
         fields = WindowClosedFields(
             order_id=order.id,
             title=order.title,
@@ -255,15 +256,33 @@ def _amounts(alert: DropAlert) -> AmountFields:
         current=format_money(alert.current),
         drop=format_money(alert.drop),
         total=format_money(alert.total),
+        asked=format_money(alert.asked),
     )
+
+
+def _refund_date(alert: DropAlert, shop: Shop) -> str:
+    when = alert.refunded_at
+    return f"{when.astimezone(ZoneInfo(shop.timezone)):%m-%d}" if when else ""
 
 
 def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime) -> SupportFields:
     words = WORDS[shop.language]
     n = str(order.installments or "")
+    refunded, pending = alert.refunded, alert.pending
     return SupportFields(
         order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
         amounts=_amounts(alert),
+        refunded_line=words["refunded_line"].format(
+            amount=format_money(refunded), date=_refund_date(alert, shop)
+        )
+        if refunded.amount
+        else "",
+        pending_line=words["pending_line"].format(amount=format_money(pending))
+        if pending.amount
+        else "",
+        asked_line=words["asked_line"].format(amount=format_money(alert.asked))
+        if alert.asked != alert.total
+        else "",
         ordered=order.ordered.isoformat(),
         delivered=order.delivered.isoformat() if order.delivered else words["not_delivered"],
         payment=words[order.payment.value if order.payment else "unstated"].format(n=n),
@@ -295,6 +314,7 @@ def _drop_fields(
         further=more["further"],
         further_total=more["further_total"],
         last=more["last"],
+        ledger_note=_ledger_note(alert, shop),
         headline=words[f"headline_{alert.kind.value}"].format(**more),
         window_note=words["estimated"] if alert.window.estimated else "",
         support_request=support_request(alert, order, shop, now=now, templates=templates).rstrip(),
@@ -303,6 +323,22 @@ def _drop_fields(
         else "",
         rule=RULE,
     )
+
+
+def _ledger_note(alert: DropAlert, shop: Shop) -> str:
+    """Say what was refunded or claimed before, when something was: the ask is less than the
+    whole difference then."""
+    words = WORDS[shop.language]
+    parts = []
+    if alert.refunded.amount:
+        amount, date = format_money(alert.refunded), _refund_date(alert, shop)
+        parts.append(words["ledger_refunded"].format(amount=amount, date=date))
+    if alert.pending.amount:
+        parts.append(words["ledger_pending"].format(amount=format_money(alert.pending)))
+    if not parts:
+        return ""
+    total = words["ledger_total"].format(total=format_money(alert.total))
+    return words["ledger_note"].format(parts=words["ledger_sep"].join([total, *parts]))
 
 
 def _review_fields(alert: ReviewAlert, order: Order, shop: Shop, *, now: datetime) -> ReviewFields:

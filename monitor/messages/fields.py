@@ -40,6 +40,7 @@ class AmountFields:
     current: str
     drop: str
     total: str
+    asked: str  # what to ask for now: the total, less what was refunded or claimed before
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +49,9 @@ class SupportFields:
 
     order: OrderFields
     amounts: AmountFields
+    refunded_line: str  # "已退差价：¥5.00（12-03）", or "" when nothing was refunded
+    pending_line: str  # what was claimed before and waits for an answer, or ""
+    asked_line: str  # the amount asked now, when it is not the whole difference, or ""
     ordered: str
     delivered: str
     payment: str
@@ -63,6 +67,7 @@ class DropFields:
     further: str
     further_total: str
     last: str
+    ledger_note: str  # what was refunded or claimed before, or "" when nothing was
     headline: str
     window_note: str
     support_request: str

@@ -51,6 +51,10 @@ class DropAlert:
     window: Window
     seen_at: datetime
     url: str
+    asked: Money  # what to ask for now: total - refunded - claimed and not yet answered
+    refunded: Money  # refunded so far (zero when nothing was)
+    refunded_at: datetime | None  # the latest refund
+    pending: Money  # claimed before, no answer yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +84,9 @@ class WindowAlert:
     dedupe_key: str
     window: Window
     lowest: Money | None  # the lowest price alerted while the window was open
-    owed: Money | None  # what that lowest price is worth to the user: (paid - lowest) x quantity
+    owed: Money | None  # what is still to ask for at that price: not refunded, not claimed
     claim_state: ClaimState | None  # the user's latest claim step, if they recorded one
-    claimed: Money | None
+    claimed: Money | None  # claimed, with no answer yet
     refunded: Money | None
 
 
@@ -124,3 +128,4 @@ class Message:
     price: Money | None = None
     markdown: str | None = None
     attachments: tuple[str, ...] = ()
+    asked: Money | None = None  # for a claim alert: what the support request asks for

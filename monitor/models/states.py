@@ -68,6 +68,14 @@ class ClaimState(StrEnum):
     REJECTED = "rejected"
 
 
+class RefundForm(StrEnum):
+    """What a refund was paid in."""
+
+    CASH = "cash"  # back along the payment path: money
+    COUPON = "coupon"  # JD 京券, shop coupons
+    CREDIT = "credit"  # store credit, gift-card balance
+
+
 class OutboxStatus(StrEnum):
     """Where an alert in the outbox stands."""
 

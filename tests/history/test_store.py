@@ -63,7 +63,8 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> 
     history.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 2
+        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
+        assert names == ["0001_initial", "0002_outbox_lease", "0003_claims_ledger"]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -104,3 +105,44 @@ def test_a_lock_held_too_long_says_how_long_it_waited_and_who_may_hold_it(tmp_pa
         holder.close()
     daemon_pidfile(path).unlink()
     assert history.product_id("https://shop/p", None, now=T0) == 1  # the lock is free again
+
+
+def test_a_database_of_the_first_release_is_brought_up_to_date_with_its_rows(
+    tmp_path: Path,
+) -> None:
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
+
+    from monitor.history.schema import _initial
+    from monitor.models import AlertKind, ClaimState, OutboxStatus
+
+    path = tmp_path / "state.db"
+    first_release = Migrations("price-monitor")
+    first_release(name="0001_initial")(_initial)
+    db = sqlite_utils.Database(path)
+    first_release.apply(db)
+    db.execute(
+        "INSERT INTO alerts (dedupe_key, order_id, kind, title, body, amount, currency, "
+        "created_at, next_attempt_at, delivered) VALUES ('O|drop|90.00 USD', 'O', 'drop', 't', "
+        "'b', '90.00', 'USD', '2026-11-25T04:00:00.000000+00:00', "
+        "'2026-11-25T04:00:00.000000+00:00', '[\"a1b2\"]')"
+    )
+    db.execute(
+        "INSERT INTO claims (order_id, state, price, amount, currency, at) VALUES "
+        "('O', 'claimed', '90.00', '10.00', 'USD', '2026-11-25T05:00:00.000000+00:00')"
+    )
+    db.close()
+    history = History.open(path)
+    (entry,) = history.outbox.entries()
+    assert (entry.status, entry.message.kind, entry.delivered) == (
+        OutboxStatus.PENDING,
+        AlertKind.DROP,
+        ("a1b2",),
+    )
+    assert history.outbox.lease_next(T0, owner="me") is not None  # it can still be sent
+    (claim,) = history.claims("O")
+    assert (claim.state, claim.amount, claim.form) == (
+        ClaimState.CLAIMED,
+        Money(Decimal("10.00"), "USD"),
+        None,
+    )

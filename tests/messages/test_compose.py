@@ -111,13 +111,14 @@ def test_a_delivery_counted_window_without_delivery_says_it_is_estimated() -> No
     assert "按下单日估算" in message.body
 
 
-def test_a_further_drop_says_how_much_more_to_claim() -> None:
+def test_a_further_drop_asks_for_the_whole_difference_when_nothing_was_claimed() -> None:
     alert = drop_alert(
         amount="4499.00", state=OrderState(last_alerted=Money(Decimal("4599.00"), "CNY"))
     )
     message = compose(alert, INSTALLMENTS, JD, now=NOW)
-    assert message.title == "又降价了，可再申请 ¥200.00：Phone（订单 JD-1）"
+    assert message.title == "又降价了，可申请退差价 ¥1,000.00：Phone（订单 JD-1）"
     assert "比上次提醒或申请的 ¥4,599.00 又低了 ¥100.00/件" in message.body
+    assert "本次申请" not in message.body and "已退" not in message.body  # nothing before it
 
 
 def test_an_implausible_drop_asks_for_a_check_and_has_no_support_request() -> None:
@@ -146,3 +147,48 @@ def test_windows_are_counted_in_whole_days_in_the_shops_zone() -> None:
     assert alert.window.days_left(NOW) == 5
     assert alert.window.days_left(datetime(2026, 11, 29, 15, 0, tzinfo=UTC)) == 1
     assert alert.window.days_left(datetime(2026, 12, 1, tzinfo=UTC)) == 0
+
+
+def test_after_a_partial_refund_the_request_asks_for_what_is_left_and_says_what_came_back() -> None:
+    from monitor.models import Claim, ClaimState
+
+    refund_at = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 11-24 10:00 in Shanghai
+    claims = (
+        Claim(
+            "JD-1",
+            ClaimState.CLAIMED,
+            Money(Decimal("4599.00"), "CNY"),
+            Money(Decimal("800"), "CNY"),
+            NOW,
+        ),
+        Claim("JD-1", ClaimState.REFUNDED, None, Money(Decimal("400"), "CNY"), refund_at),
+        Claim("JD-1", ClaimState.CLAIMED, None, Money(Decimal("100"), "CNY"), NOW),
+    )
+    state = OrderState(last_alerted=Money(Decimal("4599.00"), "CNY"), claims=claims)
+    alert = drop_alert(amount="4499.00", state=state)
+    assert (alert.total, alert.asked) == (
+        Money(Decimal("1000.00"), "CNY"),
+        Money(Decimal("500.00"), "CNY"),
+    )
+    message = compose(alert, INSTALLMENTS, JD, now=NOW)
+    assert message.title == "又降价了，可申请退差价 ¥500.00：Phone（订单 JD-1）"
+    assert message.asked == Money(Decimal("500.00"), "CNY")  # what `claim` will record
+    for fragment in (
+        "差价：¥500.00 × 2 = ¥1,000.00",
+        "已退差价：¥400.00（11-24）",
+        "已申请、待处理：¥100.00",
+        "本次申请退差价：¥500.00",
+        "共可申请退差价 ¥500.00（差价共 ¥1,000.00；已退 ¥400.00（11-24）；已申请、待处理 ¥100.00）。",
+    ):
+        assert fragment in message.body, fragment
+
+
+def test_a_price_worth_no_more_than_was_refunded_and_claimed_asks_for_nothing() -> None:
+    from monitor.models import Claim, ClaimState
+
+    claimed = (Claim("JD-1", ClaimState.CLAIMED, None, Money(Decimal("1000"), "CNY"), NOW),)
+    state = OrderState(last_alerted=Money(Decimal("4599.00"), "CNY"), claims=claimed)
+    observation = Observation(
+        ORDER.url, NOW, Extraction(Status.PRICE, price=Money(Decimal("4499.00"), "CNY"))
+    )
+    assert evaluate(INSTALLMENTS, JD, observation, state, NOW) == []

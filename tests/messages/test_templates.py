@@ -44,10 +44,11 @@ FAILURE = {"order_ids", "failures", "since", "reason", "url"}
 def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
     assert {
         "support": ORDER
-        | {"current", "drop", "total", "ordered", "delivered", "payment", "payment_note"},
+        | {"current", "drop", "total", "asked", "ordered", "delivered", "payment"}
+        | {"payment_note", "refunded_line", "pending_line", "asked_line"},
         "drop": ORDER
-        | {"current", "drop", "total", "further", "further_total", "last", "headline"}
-        | {"window_note", "support_request", "evidence", "rule"},
+        | {"current", "drop", "total", "asked", "further", "further_total", "last", "headline"}
+        | {"window_note", "support_request", "evidence", "rule", "ledger_note"},
         "needs_review": ORDER | {"seen", "why"},
         "window_closing": {
             "order_id", "title", "deadline", "hours_left", "owed_line", "claim", "shop_name",

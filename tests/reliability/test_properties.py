@@ -236,7 +236,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 order.id,
                 ClaimState.CLAIMED,
                 Money(p, order.currency),
-                None,
+                Money((paid - p) * order.quantity, order.currency) if p < paid else None,
                 datetime(2025, 1, 1, tzinfo=UTC),
             )
         )
@@ -275,7 +275,7 @@ def check_rules(scenario: Scenario) -> None:
             ),
         )
         last = Money(min(alerted), order.currency) if alerted else None
-        state = OrderState(last_alerted=last, claim=scenario.claim)
+        state = OrderState(last_alerted=last, claims=(scenario.claim,) if scenario.claim else ())
         alerts = evaluate(order, shop, observation, state, now)
         if not start <= now < end or availability is Availability.OUT_OF_STOCK:
             assert alerts == [], (now, start, end)
@@ -293,6 +293,11 @@ def check_rules(scenario: Scenario) -> None:
             keys.add(alert.dedupe_key)
             assert alert.drop.amount == paid - amount
             assert alert.total.amount == (paid - amount) * order.quantity
+            # It asks for what is owed now: the total less what the claim already asked for.
+            pending = (
+                scenario.claim.amount.amount if scenario.claim and scenario.claim.amount else 0
+            )
+            assert alert.asked.amount == alert.total.amount - pending > 0
             baseline = [m.amount for m in (state.baseline,) if m is not None]
             if baseline:
                 # Lower than every earlier claim alert and the claim, by the threshold.
