@@ -54,7 +54,7 @@ def watched_products(
     now: datetime,
     only: Collection[str] = (),
 ) -> list[Product]:
-    """Return the products to poll: those with an open window (or the orders in ``only``).
+    """Return the products to poll: those with a window not yet closed (or the orders in ``only``).
 
     Orders named in ``only`` are checked even when their window is closed, for debugging.
     """

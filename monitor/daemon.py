@@ -31,7 +31,7 @@ from monitor.check import CheckResult, check_product, remind, watched_products
 from monitor.clock import utcnow
 from monitor.config import Config, load_config
 from monitor.delivery import DeliveryReport, deliver_due
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.history.schema import daemon_pidfile
@@ -294,8 +294,14 @@ class Daemon:
                 self._config_stamp = stamp
                 try:
                     self.reload(reason="SIGHUP" if forced else "the file changed")
-                except Exception:  # the next edit or SIGHUP must still be heard
+                except Exception as exc:  # the next edit or SIGHUP must still be heard
                     logger.exception("config reload failed; the previous config keeps running")
+                    self._refuse(
+                        ConfigError(
+                            self.config.path.name,
+                            [Problem("", f"it could not be applied ({type(exc).__name__}: {exc})")],
+                        )
+                    )
 
     def reload(self, *, reason: str) -> bool:
         """Re-read the config file; apply it if valid, else keep the old one and say why."""
@@ -326,13 +332,17 @@ class Daemon:
         return True
 
     def _refuse(self, error: ConfigError) -> None:
+        """Tell the user, once per refused text, why the edit was not applied."""
         try:
             text = self.config.path.read_bytes()
         except OSError:
             text = error.render().encode()
         message = compose_config_refused(self.config.path, error.problems, text)
-        if self.history.outbox.enqueue([message], now=self.clock()):
-            self._outbox_wake.set()
+        try:
+            if self.history.outbox.enqueue([message], now=self.clock()):
+                self._outbox_wake.set()
+        except Exception:  # the database itself may be what failed; the log still says why
+            logger.exception("could not keep the config-refused alert")
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -218,8 +218,9 @@ def failure_alerts(
 
 
 def is_watched(order: Order, shop: Shop, now: datetime) -> bool:
-    """Return True while an order's window is open, so its product still needs polling."""
-    return window_for(order, shop).is_open(now)
+    """Return True until an order's window closes, so its product still needs polling: an
+    order dated in the future is watched already, and alerts once its window opens."""
+    return now < window_for(order, shop).deadline
 
 
 # --- when to look again -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def config_check(ctx: click.Context) -> None:
     targets = Notifier(config.notify.urls).describe()
     click.echo(
         f"{config.path}: OK, {len(config.orders)} order{'s' * (len(config.orders) != 1)} "
-        f"({watched} with an open window)"
+        f"({watched} watched: their windows have not closed)"
     )
     click.echo(f"database: {config.database}")
     click.echo(f"notify: {', '.join(targets) if targets else 'nobody (no [notify] urls)'}")

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ class ReadContext(Checks):
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     warnings: list[str] = field(default_factory=list)  # what looked odd, noted while reading
     shop_names: set[str] = field(default_factory=set)  # every [shops.NAME] and built-in profile
+    today: date = field(default_factory=date.today)  # to tell an order dated in the future
 
     @property
     def base(self) -> Path:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from monitor.config.context import FilePath, expand_env, read_context, read_path
+from monitor.config.context import FilePath, ReadContext, expand_env, read_context, read_path
 from monitor.config.paths import default_database_path
 from monitor.config.problems import again, unknown_name
 from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
@@ -206,7 +206,7 @@ class Config(Frozen):
         if shops is None:
             return orders  # the broken [shops.NAME] refuses the config anyway
         return tuple(
-            _no_faster_than_the_shop(order, shops[order.shop], index, context.warnings)
+            _no_faster_than_the_shop(order, shops[order.shop], index, context)
             for index, order in enumerate(orders)
         )
 
@@ -331,9 +331,14 @@ def _with_defaults(
     return {**defaults, **raw}
 
 
-def _no_faster_than_the_shop(order: Order, shop: Shop, index: int, warnings: list[str]) -> Order:
+def _no_faster_than_the_shop(order: Order, shop: Shop, index: int, context: ReadContext) -> Order:
     """Return the order, its interval raised to the shop's minimum; note what looks odd."""
+    warnings = context.warnings
     label = f"orders[{index}] (order {order.id})"
+    if order.ordered > context.today:
+        warnings.append(
+            f"{label}: ordered {order.ordered} is in the future: its window is not open yet"
+        )
     if shop.currency and order.currency != shop.currency:
         warnings.append(
             f"{label}: currency {order.currency} differs from {shop.key}'s {shop.currency}"

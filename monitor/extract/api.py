@@ -41,7 +41,7 @@ def read(page: Document, request: Request, shop: Shop) -> Extraction:
     """Given a JSON body, return the verdict on its price, read by the shop's API spec."""
     try:
         data = loads(page.text.lstrip("\ufeff"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return Extraction(Status.UNKNOWN, reason="the response is not valid JSON")
     if shop.api is None:
         return Extraction(

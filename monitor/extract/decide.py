@@ -7,21 +7,39 @@ order's is ``unknown`` too, but carried as ``foreign`` (worth a "needs review").
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from monitor.extract import prices
 from monitor.extract.document import Request, clip
 from monitor.models import Availability, Candidate, Extraction, Money, Status
+
+# No price of anything bought online reaches this many units of any currency (a car costs
+# about 10^9 Vietnamese dong): a number this large is a misread page or a JSON typo.
+PRICE_CEILING = Decimal(10) ** 10
+
+
+def unusable(amount: Decimal) -> str | None:
+    """Say why an amount cannot be a price (not a number, 0 or below, absurdly large), or None
+    when it can."""
+    if not amount.is_finite():
+        return "not a number"
+    if amount <= 0:
+        return "0 or below"
+    if amount >= PRICE_CEILING:
+        return f"far too large ({amount:.3E})"
+    return None
 
 
 def decide(
     strategy: str, candidates: list[Candidate], request: Request, *, lang: str = ""
 ) -> Extraction:
     """Given one strategy's candidates, return a price, or unknown saying why not."""
-    usable = [c for c in candidates if c.amount > 0]
+    usable = [c for c in candidates if unusable(c.amount) is None]
     if not usable:
         return Extraction(
             Status.UNKNOWN,
             strategy=strategy,
-            reason="no valid price: the price found is 0 or below",
+            reason=f"no valid price: the price found is {unusable(candidates[0].amount)}",
         )
     variant_confirmed = True
     if request.sku:

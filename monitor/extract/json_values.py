@@ -11,7 +11,7 @@ from monitor.extract import prices
 
 _PATH_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")  # as JSON writes numbers
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -35,16 +35,24 @@ def loads_lenient(text: str) -> Any:
         return loads(text, strict=False)
     except ValueError:
         pass
+    except RecursionError:
+        return None  # nested deeper than any real data: this block is skipped, not the page
     try:
         return loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
 def loads(text: str, *, strict: bool = True) -> Any:
-    """Parse JSON with its numbers as Decimal, never float (``strict=False`` lets raw control
-    characters stand inside strings)."""
-    return json.loads(text, parse_float=Decimal, strict=strict)
+    """Parse JSON with its numbers as Decimal, never float, and NaN or Infinity as nothing
+    (None); ``strict=False`` lets raw control characters stand inside strings. Raise
+    ValueError if it is not JSON, RecursionError if it is nested too deep to read."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_number, strict=strict)
+
+
+def _no_number(constant: str) -> None:
+    """NaN, Infinity and -Infinity are no price."""
+    return None
 
 
 def amount_of(raw: Any) -> Decimal | None:

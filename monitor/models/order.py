@@ -20,6 +20,7 @@ from monitor.models.values import (
     Duration,
     Frozen,
     HttpUrl,
+    Location,
     OrderId,
     Selector,
     Text,
@@ -85,11 +86,20 @@ class Order(Frozen):
         return installments
 
     @model_validator(mode="after")
-    def _payment_of_the_installments(self) -> Order:
+    def _payment_and_window_agree(self) -> Order:
+        found: list[tuple[Location, str]] = []
         if self.installments is not None and self.payment is not Payment.INSTALLMENTS:
-            raise invalid(
-                "Order", [(("payment",), 'must be "installments" when installments is given')]
+            found.append((("payment",), 'must be "installments" when installments is given'))
+        start = self.delivered or self.ordered
+        try:
+            start + timedelta(days=self.window_days + 1)
+        except OverflowError:  # the calendar ends before the window would
+            field = "delivered" if self.delivered else "ordered"
+            found.append(
+                ((field,), f"{start} is too far in the future for a {self.window_days}-day window")
             )
+        if found:
+            raise invalid("Order", found)
         return self
 
     @property

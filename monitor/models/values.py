@@ -10,6 +10,7 @@ validation context (``Checks``) asks for thorough checks, as it does by default.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
 from collections.abc import Sequence
@@ -119,20 +120,23 @@ def read_amount(value: object) -> Decimal:
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR = 1970
 
 
 def read_date(value: object) -> date:
     """Read a calendar date: a TOML date (2026-11-20) or the same as a string."""
     if isinstance(value, datetime):
         raise _problem("date", "expected a date like 2026-11-20 without a time, got {got}", value)
-    if isinstance(value, date):
-        return value
+    day: date | None = value if isinstance(value, date) else None
     if isinstance(value, str) and _DATE.match(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise _problem("date", "expected a date like 2026-11-20, got {got}", value)
+        with contextlib.suppress(ValueError):  # 2026-02-30 is no date
+            day = date.fromisoformat(value.strip())
+    if day is None:
+        raise _problem("date", "expected a date like 2026-11-20, got {got}", value)
+    if day.year < FIRST_YEAR:
+        # Times of year 1 cannot be moved between time zones; nothing was bought then.
+        raise _problem("date", f"must be {FIRST_YEAR} or later, got {{got}}", value)
+    return day
 
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")

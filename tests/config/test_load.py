@@ -337,3 +337,38 @@ def test_a_shop_api_template_with_stray_braces_is_a_problem(tmp_path: Path) -> N
     (found,) = problems(text, tmp_path)
     assert found.startswith("shops.x.api.url: expected '}' before end of string")
     assert found.endswith("(write {{ and }} for literal braces)")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "ordered = 9999-12-25",
+            "orders[0].ordered: 9999-12-25 is too far in the future for a 7-day window",
+        ),
+        (
+            "ordered = 0001-01-01",
+            "orders[0].ordered: must be 1970 or later, got the date 0001-01-01",
+        ),
+    ],
+)
+def test_dates_must_give_a_window_that_fits_the_calendar(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    text = MINIMAL_ORDER.replace("ordered = 2026-11-20", line)
+    assert problems(text, tmp_path) == [expected]
+
+
+def test_an_order_dated_in_the_future_is_a_warning_and_is_watched(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.rules import is_watched
+
+    future = (datetime.now(UTC) + timedelta(days=30)).date()
+    config = parse(MINIMAL_ORDER.replace("2026-11-20", str(future)), tmp_path)
+    assert any(
+        f"ordered {future} is in the future: its window is not open yet" in w
+        for w in config.warnings
+    )
+    (order,) = config.orders
+    assert is_watched(order, config.shop_of(order), datetime.now(UTC))  # not a closed window

@@ -111,3 +111,38 @@ def test_the_orders_selector_decides_alone() -> None:
 def test_a_page_without_any_price_asks_for_a_selector() -> None:
     result = extract(page(body="<h1>Phone</h1>"), Request(currency="CNY"))
     assert result.status is Status.UNKNOWN and "add a CSS selector" in result.reason
+
+
+NUMBERS = {
+    "a number beyond float": ('{"@type":"Product","offers":{"price":1e309,"priceCurrency":"CNY"}}', None),
+    "an absurd number": ('{"@type":"Product","offers":{"price":1e30,"priceCurrency":"CNY"}}', None),
+    "an absurd number as text": ('{"@type":"Product","offers":{"price":"1e309","priceCurrency":"CNY"}}', None),
+    "NaN": ('{"@type":"Product","offers":{"price":NaN,"priceCurrency":"CNY"}}', None),
+    "every digit kept": (
+        '{"@type":"Product","offers":{"price":12345678.91,"priceCurrency":"CNY"}}',
+        D("12345678.91"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("block", "amount"), NUMBERS.values(), ids=NUMBERS.keys())
+def test_a_json_number_is_a_decimal_and_a_price_that_cannot_be_one_is_none(
+    block: str, amount: Decimal | None
+) -> None:
+    result = extract(
+        page(f'<script type="application/ld+json">{block}</script>'), Request(currency="CNY")
+    )
+    assert (result.price.amount if result.price else None) == amount, result.reason
+    if amount is None:
+        assert result.status is Status.UNKNOWN and result.price is None
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ['{"@type":"Product","offers":{"price":NaN}}', "[" * 100_000 + "]" * 100_000],
+    ids=["NaN", "nested 100,000 deep"],
+)
+def test_a_broken_block_costs_only_itself_not_the_price_in_its_sibling(broken: str) -> None:
+    blocks = f'<script type="application/ld+json">{broken}</script>' + ld(product(offer("4999.00")))
+    result = extract(page(blocks), Request(currency="CNY"))
+    assert result.price == Money(D("4999.00"), "CNY"), result.reason
