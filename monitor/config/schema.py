@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     Field,
     PrivateAttr,
@@ -31,9 +30,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from monitor.config.context import FilePath, ReadContext, expand_env, read_context, read_path
+from monitor.config.context import ReadContext, expand_env, read_context, read_path
 from monitor.config.paths import default_database_path
 from monitor.config.problems import again, unknown_name
+from monitor.messages.templates import TemplateFolder, TemplateStore, read_folder
 from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
 from monitor.models.values import (
     DailySpan,
@@ -47,9 +47,6 @@ from monitor.models.values import (
     read_order_id,
 )
 from monitor.shops import catalogue, sections_over_catalogue
-
-if TYPE_CHECKING:
-    from monitor.messages.templates import TemplateStore
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -114,11 +111,12 @@ def _target(value: object) -> object:
     return {"url": value} if isinstance(value, str) else value
 
 
-def _templates_folder(folder: Path | None) -> Path | None:
-    """Check every template in ``[notify] templates`` against the fields it may use."""
-    from monitor.messages.templates import check_folder
-
-    if folder is not None and (found := check_folder(folder)):
+def _templates_folder(value: object, info: ValidationInfo) -> object:
+    """Read ``[notify] templates`` and check every template against the fields it may use."""
+    if value is None or isinstance(value, TemplateFolder):
+        return value
+    folder, found = read_folder(read_path(value, info))
+    if found:
         raise invalid("templates", [((), problem) for problem in found])
     return folder
 
@@ -128,7 +126,7 @@ class NotifySettings(Frozen):
 
     urls: tuple[Annotated[NotifyTarget, BeforeValidator(_target)], ...] = ()
     quiet_hours: DailySpan | None = None
-    templates: Annotated[FilePath | None, AfterValidator(_templates_folder)] = None
+    templates: Annotated[TemplateFolder | None, BeforeValidator(_templates_folder)] = None
 
 
 # What an order may leave out because its shop (or [monitor]) gives it.
@@ -289,9 +287,7 @@ class Config(Frozen):
 
     @functools.cached_property
     def templates(self) -> TemplateStore:
-        """The message templates: the user's folder first, then the packaged ones."""
-        from monitor.messages.templates import TemplateStore
-
+        """The message templates: the user's (read with the config) first, then the packaged."""
         return TemplateStore(self.notify.templates)
 
     def order(self, order_id: str) -> Order | None:

@@ -10,6 +10,8 @@ the config is loaded, so a typo in a placeholder fails ``config check``, not the
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -21,21 +23,24 @@ LANGUAGES = tuple(Language)
 PACKAGE = "monitor.messages"
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateFolder:
+    """A user's folder of replacement templates, read and checked once, with the config: an
+    edit after that waits for the next reload, so a message never meets an unchecked one."""
+
+    path: Path
+    texts: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (name, language)
+
+
 class TemplateStore:
     """Finds the template for a message and language: the user's, else the packaged one."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
-        self.override_dir = override_dir
-        self._texts: dict[tuple[str, str], str] = {}  # each template is read once
+    def __init__(self, folder: TemplateFolder | None = None) -> None:
+        self.folder = folder
 
     def get(self, name: str, language: str) -> str:
-        key = (name, language)
-        if key not in self._texts:
-            mine = self.override_dir / f"{name}.{language}.txt" if self.override_dir else None
-            self._texts[key] = (
-                mine.read_text("utf-8") if mine and mine.is_file() else packaged(name, language)
-            )
-        return self._texts[key]
+        mine = self.folder.texts.get((name, language)) if self.folder else None
+        return mine if mine is not None else packaged(name, language)
 
     def render(self, name: str, language: str, fields: Fields) -> str:
         """Fill a template. A line that is only one placeholder whose value is empty is dropped."""
@@ -55,15 +60,17 @@ def packaged(name: str, language: str) -> str:
     return (resources.files(PACKAGE) / "templates" / f"{name}.{language}.txt").read_text("utf-8")
 
 
-def check_folder(folder: Path) -> list[str]:
-    """Return the problems of a folder of user templates (empty when all is well)."""
+def read_folder(folder: Path) -> tuple[TemplateFolder, list[str]]:
+    """Read a folder of user templates; return them and their problems (empty when all is
+    well). A template with a problem is left out of what is returned."""
     if not folder.is_dir():
-        return [f"{folder} is not a folder"]
-    problems = []
+        return TemplateFolder(folder), [f"{folder} is not a folder"]
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
-        return [f"cannot list {folder}: {exc.strerror or exc}"]
+        return TemplateFolder(folder), [f"cannot list {folder}: {exc.strerror or exc}"]
+    texts: dict[tuple[str, str], str] = {}
+    problems = []
     for path in entries:
         name, _, rest = path.name.partition(".")
         language = rest.removesuffix(".txt")
@@ -76,8 +83,11 @@ def check_folder(folder: Path) -> list[str]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path.name}: cannot read it: {exc}")
             continue
-        problems += [f"{path.name}: {p}" for p in check_text(text, FIELDS[name])]
-    return problems
+        found = [f"{path.name}: {p}" for p in check_text(text, FIELDS[name])]
+        problems += found
+        if not found:
+            texts[(name, language)] = text
+    return TemplateFolder(folder, texts), problems
 
 
 def check_text(text: str, allowed: frozenset[str]) -> list[str]:
@@ -87,11 +97,11 @@ def check_text(text: str, allowed: frozenset[str]) -> list[str]:
     except ValueError as exc:
         return [f"bad braces: {exc} (write {{{{ and }}}} for literal braces)"]
     problems = []
-    for _, field, spec, _ in parsed:
-        if field is None:
+    for _, name, spec, _ in parsed:
+        if name is None:
             continue
-        if field not in allowed:
-            problems.append(f"unknown field {{{field}}}; fields: {', '.join(sorted(allowed))}")
+        if name not in allowed:
+            problems.append(f"unknown field {{{name}}}; fields: {', '.join(sorted(allowed))}")
         elif spec:
-            problems.append(f"{{{field}:{spec}}}: format specs are not supported")
+            problems.append(f"{{{name}:{spec}}}: format specs are not supported")
     return problems

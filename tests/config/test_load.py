@@ -372,3 +372,17 @@ def test_an_order_dated_in_the_future_is_a_warning_and_is_watched(tmp_path: Path
     )
     (order,) = config.orders
     assert is_watched(order, config.shop_of(order), datetime.now(UTC))  # not a closed window
+
+
+def test_templates_are_read_and_checked_with_the_config_and_again_on_reload(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "support.en.txt").write_text("Order {order_id}: please refund {asked}.\n")
+    text = f'[notify]\ntemplates = "{folder}"\n'
+    config = parse(text, tmp_path)
+    (folder / "support.en.txt").write_text("Order {ordr_id}\n")  # a typo made after the load
+    assert config.templates.get("support", "en") == "Order {order_id}: please refund {asked}.\n"
+    found = problems(text, tmp_path)  # the next load (a reload) sees the edit, and refuses it
+    assert found[0].startswith("notify.templates: support.en.txt: unknown field {ordr_id}")
