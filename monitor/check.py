@@ -191,7 +191,13 @@ def _compose(
     evidence: Evidence | None = None,
 ) -> Message:
     return compose(
-        alert, order, product.shop, now=now, templates=config.templates, evidence=evidence
+        alert,
+        order,
+        product.shop,
+        now=now,
+        zone=config.timezone,
+        templates=config.templates,
+        evidence=evidence,
     )
 
 
@@ -202,7 +208,13 @@ def _failure_messages(
         product, before, observation, threshold=config.monitor.failing_after
     )
     return [
-        compose_failure(a, shop=product.shop, tags=product.tags, templates=config.templates)
+        compose_failure(
+            a,
+            shop=product.shop,
+            tags=product.tags,
+            zone=config.timezone,
+            templates=config.templates,
+        )
         for a in alerts
     ]
 
@@ -225,7 +237,11 @@ def remind(config: Config, history: History, *, now: datetime) -> int:
             remind_before=config.monitor.remind_before,
             always=config.monitor.remind is Remind.ALWAYS,
         ):
-            messages.append(compose_window(alert, order, shop, now=now, templates=config.templates))
+            messages.append(
+                compose_window(
+                    alert, order, shop, now=now, zone=config.timezone, templates=config.templates
+                )
+            )
     return history.outbox.enqueue(messages, now=now) if messages else 0
 
 

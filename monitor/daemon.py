@@ -35,6 +35,7 @@ from monitor.errors import ConfigError, Problem
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.history.schema import daemon_pidfile
+from monitor.logs import log_times_in
 from monitor.messages import compose_config_refused
 from monitor.models import Product
 from monitor.sdnotify import SystemdNotifier
@@ -324,6 +325,7 @@ class Daemon:
         for warning in new.warnings:
             logger.warning("%s: %s", new.path.name, warning)
         self.config = new
+        log_times_in(new.timezone)
         self.notifier = Notifier(new.notify.urls)
         self.fetcher.settings = new.monitor
         self._sync_jobs()

@@ -31,6 +31,12 @@ GIVE_UP_AFTER = 40  # failed sends; about a week at the longest retry interval
 FOR_EVERYONE = frozenset({AlertKind.CONFIG_REJECTED, AlertKind.TEST})
 
 
+def _minutes(wait: timedelta) -> str:
+    """A wait as people say it: "30 s", "5 min" (a log line needs no time zone then)."""
+    seconds = int(wait.total_seconds())
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Given how many sends have failed, return the wait before the next one (doubling)."""
     return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
@@ -128,7 +134,8 @@ async def deliver_due(
             logger.info("alert %s sent: %s", entry.id, message.title)
             continue
         attempts = entry.attempts + 1
-        retry_at = clock() + retry_delay(attempts)
+        wait = retry_delay(attempts)
+        retry_at = clock() + wait
         give_up = attempts >= GIVE_UP_AFTER
         outbox.mark_failed(
             entry.id,
@@ -145,6 +152,6 @@ async def deliver_due(
             "; ".join(errors)[:200],
             "giving up: `price-monitor alerts --retry` tries again"
             if give_up
-            else f"retrying at {retry_at:%H:%M:%S}",
+            else f"retrying in {_minutes(wait)}",
         )
     return DeliveryReport(sent=sent, failed=failed, held=held, unreached=unreached)

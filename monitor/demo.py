@@ -53,7 +53,7 @@ def demo_config(base_url: str, database: Path, today: date) -> str:
 # Written by `price-monitor demo`.
 [monitor]
 database = "{database.as_posix()}"
-timezone = "Asia/Shanghai"
+# timezone is the machine's unless you name one, e.g. timezone = "Asia/Shanghai"
 interval = "2s"
 host_delay = "0s"
 confirm = "1s"
@@ -95,6 +95,7 @@ ordered = {today - timedelta(days=3)}
 delivered = {today - timedelta(days=1)}
 payment = "installments"
 installments = 12
+installment_provider = "花呗"
 
 [[orders]]
 id = "BBY01-806512345"

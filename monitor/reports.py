@@ -15,8 +15,16 @@ from zoneinfo import ZoneInfo
 from monitor.config import Config
 from monitor.history import History, OutboxEntry
 from monitor.ledger import Totals
-from monitor.messages import format_money
-from monitor.models import ClaimState, Money, OutboxStatus, Status, window_for
+from monitor.messages import format_money, format_time_left
+from monitor.models import (
+    ClaimState,
+    Language,
+    Money,
+    OutboxStatus,
+    Status,
+    Window,
+    window_for,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +35,7 @@ class StatusRow:
     current: Money | None
     lowest: Money | None
     difference: Money | None  # paid - current, per unit; positive means money owed
-    days_left: int
-    window_open: bool
+    time_left: str  # "5 days", "22 hours", by the alerts' rule; "closed", "not open yet"
     last_check: datetime | None
     last_status: Status | None
     last_reason: str | None
@@ -58,8 +65,7 @@ def status_rows(config: Config, history: History, *, now: datetime) -> list[Stat
                 current=current,
                 lowest=min((r.price for r in runs), key=lambda m: m.amount) if runs else None,
                 difference=paid - current if current else None,
-                days_left=window.days_left(now),
-                window_open=window.is_open(now),
+                time_left=_time_left(window, now),
                 last_check=product.last_checked_at,
                 last_status=product.last_status,
                 last_reason=product.last_reason,
@@ -76,10 +82,16 @@ STATUS_HEADERS = (
     "current",
     "lowest",
     "difference",
-    "days left",
+    "time left",
     "claim",
     "last check",
 )
+
+
+def _time_left(window: Window, now: datetime) -> str:
+    if now < window.start:
+        return "not open yet"
+    return format_time_left(window, now, Language.EN) if window.is_open(now) else "closed"
 
 
 def render_status(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
@@ -94,7 +106,7 @@ def render_status(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
                 _money(row.current),
                 _money(row.lowest),
                 _difference(row.difference),
-                str(row.days_left) if row.window_open else "closed",
+                row.time_left,
                 row.claim.value if row.claim else "-",
                 _last_check(row, tz),
             )

@@ -3,6 +3,8 @@ notification receivers, an SMTP sink, and the daemon as a process of its own."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,11 @@ from typing import Any
 import pytest
 
 from monitor.testing import DaemonProcess, JsonReceiver, LoopbackShop, MailSink
+
+# The machine's zone is the user's by default. The suite runs in UTC wherever it runs; a test
+# about the user's zone sets its own.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture

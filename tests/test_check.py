@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from monitor.channels import Notifier
 from monitor.config import load_config
@@ -118,7 +119,7 @@ def test_an_alert_waits_while_the_notifier_is_down_and_is_sent_once_it_is_back(
     assert receiver.requests == 2  # one refused, one delivered
 
 
-def test_status_shows_paid_current_lowest_and_days_left(
+def test_status_shows_paid_current_lowest_and_time_left(
     tmp_path: Path, shop: LoopbackShop, receiver: JsonReceiver
 ) -> None:
     url = shop.add("/phone", "4599.00")
@@ -135,7 +136,7 @@ def test_status_shows_paid_current_lowest_and_days_left(
         "current",
         "lowest",
         "difference",
-        "days",
+        "time",
         "left",
         "claim",
         "last",
@@ -152,11 +153,14 @@ def test_status_shows_paid_current_lowest_and_days_left(
         "¥4,599.00",
     ]
     assert cells[7] == "-¥200.00"
-    expected_days = (
-        date.fromordinal((TODAY - timedelta(days=2)).toordinal()) + timedelta(days=15) - TODAY
-    ).days + 1
-    assert abs(int(cells[8]) - expected_days) <= 1  # the shop's date may differ from UTC's
-    assert cells[9] == "-"  # no claim yet
+    # Ordered two days ago, a 15-day window to the end of its last day in Shanghai: whole
+    # days left, by the rule every alert uses.
+    deadline = datetime.combine(
+        TODAY - timedelta(days=2) + timedelta(days=16), time.min, ZoneInfo("Asia/Shanghai")
+    )
+    expected_days = (deadline - datetime.now(UTC)) // timedelta(days=1)
+    assert cells[8:10] == [str(expected_days), "days"]
+    assert cells[10] == "-"  # no claim yet
 
 
 def test_unknown_order_ids_are_a_usage_error(tmp_path: Path) -> None:

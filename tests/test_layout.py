@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "monitor"
-HEAVY = ("apprise", "selectolax", "httpx", "httpcore", "sqlite_utils", "apscheduler", "click")
+HEAVY = (
+    "apprise",
+    "selectolax",
+    "httpx",
+    "httpcore",
+    "sqlite_utils",
+    "apscheduler",
+    "click",
+    "babel",
+)
 
 
 def modules() -> dict[str, Path]:

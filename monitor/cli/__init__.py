@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import click
 
 from monitor import __version__
 from monitor.errors import ConfigError, MonitorError
+from monitor.logs import setup_logging
 
 logger = logging.getLogger("monitor")
 
@@ -113,23 +112,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
-    _setup_logging(verbose)
-
-
-def _setup_logging(verbose: int) -> None:
-    # journald stamps every line itself; elsewhere a timestamp helps.
-    fmt = "%(levelname)s %(name)s: %(message)s"
-    if not os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(asctime)s " + fmt
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    # Third-party libraries stay quiet: Apprise may name targets at debug level.
-    for noisy in ("apscheduler", "httpx", "httpcore", "apprise"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    setup_logging(verbose)
 
 
 def main() -> None:

@@ -31,8 +31,10 @@ def load(ctx: click.Context, *, thorough: bool = True) -> Config:
     that need the HTML parser and Apprise, and start faster.
     """
     from monitor.config import load_config
+    from monitor.logs import log_times_in
 
     config = load_config(config_path(ctx), thorough=thorough)
+    log_times_in(config.timezone)
     for warning in config.warnings:
         click.echo(f"warning: {config.path.name}: {warning}", err=True)
     return config

@@ -1,10 +1,13 @@
-"""Where things live by default: the config file and the state database."""
+"""The machine's defaults: where the config file and the state database live, and the zone
+the user's times are shown in."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 APP_NAME = "price-monitor"
 
@@ -25,3 +28,34 @@ def default_database_path(env: Mapping[str, str] = os.environ) -> Path:
         return Path(env["STATE_DIRECTORY"].split(":")[0]) / "price-monitor.db"
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / APP_NAME / "price-monitor.db"
+
+
+def system_timezone(env: Mapping[str, str] = os.environ) -> str:
+    """Return the machine's IANA time zone: ``$TZ``, else the system's (``/etc/localtime``,
+    ``/etc/timezone``, as tzlocal reads them), else ``UTC``.
+
+    ``$TZ`` may be a name (``Asia/Tokyo``, ``:Asia/Tokyo``) or a path into a zoneinfo folder;
+    a value that names no zone is passed over.
+    """
+    if env.get("TZ"):
+        name = env["TZ"].lstrip(":").rpartition("zoneinfo/")[2]
+        if _is_zone(name):
+            return name
+    import tzlocal  # here: only a config without a timezone needs it
+
+    # tzlocal raises on conflicting or unreadable system settings: then UTC.
+    with contextlib.suppress(LookupError, ValueError, OSError):
+        name = tzlocal.get_localzone_name() or ""
+        if _is_zone(name):
+            return name
+    return "UTC"
+
+
+def _is_zone(name: str) -> bool:
+    if not name or name.startswith("/"):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True

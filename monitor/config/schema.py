@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from monitor.config.context import ReadContext, expand_env, read_context, read_path
-from monitor.config.paths import default_database_path
+from monitor.config.paths import default_database_path, system_timezone
 from monitor.config.problems import again, unknown_name
 from monitor.messages.templates import TemplateFolder, TemplateStore, read_folder
 from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
@@ -42,13 +42,11 @@ from monitor.models.values import (
     Pause,
     Text,
     ThresholdValue,
-    TimeZoneName,
     invalid,
     read_order_id,
+    read_timezone,
 )
 from monitor.shops import catalogue, sections_over_catalogue
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def _database(value: object, info: ValidationInfo) -> Path:
@@ -58,13 +56,22 @@ def _database(value: object, info: ValidationInfo) -> Path:
     return read_path(value, info)
 
 
+def _timezone(value: object, info: ValidationInfo) -> str:
+    """Read ``[monitor] timezone``; left out, it is the machine's (``$TZ``, ``/etc/localtime``)."""
+    if value is None:
+        return system_timezone(read_context(info).env)
+    return read_timezone(value)
+
+
 class MonitorSettings(Frozen):
     """``[monitor]``: where the state lives, how often and how politely to check, when to alert."""
 
     database: Annotated[Path, BeforeValidator(_database)] = Field(
         default=None, validate_default=True
     )
-    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    timezone: Annotated[str, BeforeValidator(_timezone)] = Field(
+        default=None, validate_default=True
+    )
     interval: Duration = timedelta(hours=2)
     threshold: ThresholdValue = Threshold(amount=Decimal(1))
     host_delay: Pause = timedelta(seconds=2)  # between two requests to one shop
@@ -155,7 +162,9 @@ class Config(Frozen):
         if not isinstance(sections, dict):
             return sections
         monitor = info.data.get("monitor")
-        timezone = monitor.timezone if monitor is not None else DEFAULT_TIMEZONE
+        timezone = (
+            monitor.timezone if monitor is not None else system_timezone(read_context(info).env)
+        )
         shops = sections_over_catalogue(sections, timezone=timezone)
         # Noted for the orders: if a section turns out broken, the names still tell a known
         # shop from a typo.

@@ -4,7 +4,7 @@ compose.py    alert + order + shop -> Message (pure)
 fields.py     what each template may say: one typed definition per template
 templates.py  the packaged templates, a user's replacements, and their check
 words.py      the short phrases, per language
-format.py     money and times as people write them
+format.py     money, times, zones and time left as people write them
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from monitor.messages.compose import (
     notify_test_message,
     support_request,
 )
-from monitor.messages.format import format_deadline, format_money, format_time
+from monitor.messages.format import (
+    format_deadline,
+    format_money,
+    format_time,
+    format_time_left,
+    zone_name,
+)
 from monitor.messages.templates import TemplateStore
 
 __all__ = [
@@ -31,6 +37,8 @@ __all__ = [
     "format_deadline",
     "format_money",
     "format_time",
+    "format_time_left",
     "notify_test_message",
     "support_request",
+    "zone_name",
 ]

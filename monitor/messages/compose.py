@@ -3,6 +3,9 @@
 Pure: an alert plus its order and shop in, a ``Message`` out, in plain text and in Markdown
 (Telegram gets the support request in a code block). The fields each template may use are
 the typed definitions in ``fields.py``; the short phrases are in ``words.py``.
+
+Times are shown to each reader in their zone: the message in the user's (``zone``), the
+support request, which the shop reads, in the shop's.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +31,13 @@ from monitor.messages.fields import (
     WindowClosingFields,
     as_mapping,
 )
-from monitor.messages.format import format_deadline, format_money, format_time
+from monitor.messages.format import (
+    format_date,
+    format_deadline,
+    format_money,
+    format_time,
+    format_time_left,
+)
 from monitor.messages.templates import TemplateStore
 from monitor.messages.words import WORDS
 from monitor.models import (
@@ -45,7 +54,6 @@ from monitor.models import (
     ReviewAlert,
     ReviewReason,
     Shop,
-    Window,
     WindowAlert,
     dedupe_key,
 )
@@ -64,13 +72,15 @@ def compose(
     shop: Shop,
     *,
     now: datetime,
+    zone: ZoneInfo,
     templates: TemplateStore = PACKAGED,
     evidence: Evidence | None = None,
 ) -> Message:
-    """Given a price alert and its order and shop, return the message, in the shop's language."""
+    """Given a price alert and its order and shop, return the message, in the shop's language,
+    its times in the user's ``zone``."""
     language = shop.language
     if isinstance(alert, ReviewAlert):
-        review = _review_fields(alert, order, shop, now=now)
+        review = _review_fields(alert, order, shop, now=now, zone=zone)
         body = templates.render("needs_review", language, review)
         return Message(
             dedupe_key=alert.dedupe_key,
@@ -82,7 +92,9 @@ def compose(
             price=alert.seen,
             markdown=body,
         )
-    fields = _drop_fields(alert, order, shop, now=now, templates=templates, evidence=evidence)
+    fields = _drop_fields(
+        alert, order, shop, now=now, zone=zone, templates=templates, evidence=evidence
+    )
     return Message(
         dedupe_key=alert.dedupe_key,
         order_id=order.id,
@@ -109,8 +121,10 @@ def support_request(
     now: datetime,
     templates: TemplateStore = PACKAGED,
 ) -> str:
-    """Return the text the user pastes into the shop's support chat, in the shop's language."""
-    return templates.render("support", shop.language, _support_fields(alert, order, shop, now=now))
+    """Return the text the user pastes into the shop's support chat, in the shop's language
+    and its times in the shop's zone: the shop's staff read it."""
+    fields = _support_fields(alert, order, shop, now=now)
+    return templates.render("support", shop.language, fields)
 
 
 def compose_window(
@@ -119,11 +133,14 @@ def compose_window(
     shop: Shop,
     *,
     now: datetime,
+    zone: ZoneInfo,
     templates: TemplateStore = PACKAGED,
 ) -> Message:
-    """Given a window-closing or window-closed alert, return its message."""
+    """Given a window-closing or window-closed alert, return its message, its times in the
+    user's ``zone``."""
     words = WORDS[shop.language]
     none = words["none"]
+    deadline = format_deadline(alert.window, zone, shop.language)
     fields: Fields
     if alert.kind is AlertKind.WINDOW_CLOSING:
         owed_line = ""
@@ -134,8 +151,9 @@ def compose_window(
         fields = WindowClosingFields(
             order_id=order.id,
             title=order.title,
-            deadline=format_deadline(alert.window),
-            hours_left=str(max(int(alert.window.time_left(now).total_seconds() // 3600), 0)),
+            deadline=deadline,
+            time_left=format_time_left(alert.window, now, shop.language),
+            hours_left=str(alert.window.time_left(now) // timedelta(hours=1)),
             owed_line=owed_line,
             claim=shop.claim,
             shop_name=shop.name,
@@ -145,7 +163,7 @@ def compose_window(
         fields = WindowClosedFields(
             order_id=order.id,
             title=order.title,
-            deadline=format_deadline(alert.window),
+            deadline=deadline,
             lowest=_money_or(alert.lowest, none),
             owed=_money_or(alert.owed, none),
             claim_state=words[alert.claim_state.value] if alert.claim_state else words["no_claim"],
@@ -167,13 +185,19 @@ def compose_window(
 
 
 def compose_failure(
-    alert: FailureAlert, *, shop: Shop, tags: tuple[str, ...], templates: TemplateStore = PACKAGED
+    alert: FailureAlert,
+    *,
+    shop: Shop,
+    tags: tuple[str, ...],
+    zone: ZoneInfo,
+    templates: TemplateStore = PACKAGED,
 ) -> Message:
-    """Given a checks-failing, recovered or product-gone alert for a product, return its message."""
+    """Given a checks-failing, recovered or product-gone alert for a product, return its
+    message, its times in the user's ``zone``."""
     fields = FailureFields(
         order_ids=", ".join(alert.order_ids),
         failures=str(alert.failures),
-        since=format_time(alert.since, ZoneInfo(shop.timezone)),
+        since=format_time(alert.since, zone, shop.language),
         reason=alert.reason or "-",
         url=alert.url,
     )
@@ -226,29 +250,39 @@ def _money_or(money: Money | None, none: str) -> str:
 
 
 def _order_fields(
-    order: Order, shop: Shop, window: Window, url: str, seen_at: datetime, now: datetime
+    order: Order,
+    shop: Shop,
+    alert: DropAlert | ReviewAlert,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
 ) -> OrderFields:
+    """The order, the page and the window, with times as a reader in ``zone`` sees them."""
     words = WORDS[shop.language]
-    variant = ""
-    if order.variant:
-        variant = f"（{order.variant}）" if shop.language is Language.ZH else f" ({order.variant})"
-    if order.sku:
-        variant += words["sku"].format(sku=order.sku)
     return OrderFields(
         order_id=order.id,
         title=order.title,
-        variant=variant,
+        variant=_variant(order, shop.language),
         quantity=str(order.quantity),
         paid=format_money(order.paid_money),
-        seen_at=format_time(seen_at, ZoneInfo(shop.timezone)),
-        url=url,
-        deadline=format_deadline(window),
-        days_left=str(window.days_left(now)),
+        seen_at=format_time(alert.seen_at, zone, shop.language),
+        url=alert.url,
+        deadline=format_deadline(alert.window, zone, shop.language),
+        time_left=format_time_left(alert.window, now, shop.language),
+        days_left=str(alert.window.time_left(now) // timedelta(days=1)),
         shop_name=shop.name,
         claim=shop.claim,
         refund_path=shop.refund_path,
         policy_note=words["uncertain"].format(shop_name=shop.name) if shop.policy_uncertain else "",
     )
+
+
+def _variant(order: Order, language: Language) -> str:
+    """What follows the title on the product line: the variant's name, the SKU in brackets."""
+    words = WORDS[language]
+    name = words["variant"].format(variant=order.variant) if order.variant else ""
+    sku = words["sku"].format(sku=order.sku) if order.sku else ""
+    return name + sku
 
 
 def _amounts(alert: DropAlert) -> AmountFields:
@@ -260,21 +294,15 @@ def _amounts(alert: DropAlert) -> AmountFields:
     )
 
 
-def _refund_date(alert: DropAlert, shop: Shop) -> str:
-    when = alert.refunded_at
-    return f"{when.astimezone(ZoneInfo(shop.timezone)):%m-%d}" if when else ""
-
-
 def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime) -> SupportFields:
     words = WORDS[shop.language]
-    n = str(order.installments or "")
+    zone = ZoneInfo(shop.timezone)
     refunded, pending = alert.refunded, alert.pending
+    refunded_on = format_date(alert.refunded_at, zone) if alert.refunded_at else ""
     return SupportFields(
-        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        order=_order_fields(order, shop, alert, now=now, zone=zone),
         amounts=_amounts(alert),
-        refunded_line=words["refunded_line"].format(
-            amount=format_money(refunded), date=_refund_date(alert, shop)
-        )
+        refunded_line=words["refunded_line"].format(amount=format_money(refunded), date=refunded_on)
         if refunded.amount
         else "",
         pending_line=words["pending_line"].format(amount=format_money(pending))
@@ -284,12 +312,36 @@ def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime
         if alert.asked != alert.total
         else "",
         ordered=order.ordered.isoformat(),
-        delivered=order.delivered.isoformat() if order.delivered else words["not_delivered"],
-        payment=words[order.payment.value if order.payment else "unstated"].format(n=n),
-        payment_note=words["installment_note"].format(n=n)
-        if order.payment is Payment.INSTALLMENTS
-        else words["plain_note"],
+        delivered=order.delivered.isoformat() if order.delivered else "",
+        payment=_payment(order, shop.language),
+        payment_note=_payment_note(order, shop.language),
     )
+
+
+def _payment(order: Order, language: Language) -> str:
+    """How the order was paid, or "" when the config does not say."""
+    words = WORDS[language]
+    if order.payment is None:
+        return ""
+    if order.payment is Payment.INSTALLMENTS and order.installment_provider:
+        return words["installments_via"].format(
+            n=order.installments, provider=order.installment_provider
+        )
+    return words[order.payment.value].format(n=order.installments)
+
+
+def _payment_note(order: Order, language: Language) -> str:
+    """Where the difference should go: for installments, back into the plan, against its
+    principal, and what each payment becomes."""
+    words = WORDS[language]
+    if order.payment is not Payment.INSTALLMENTS:
+        return words["plain_note"]
+    paid_in = (
+        words["paid_via"].format(n=order.installments, provider=order.installment_provider)
+        if order.installment_provider
+        else words["paid_in"].format(n=order.installments)
+    )
+    return words["installment_note"].format(paid_in=paid_in)
 
 
 def _drop_fields(
@@ -298,6 +350,7 @@ def _drop_fields(
     shop: Shop,
     *,
     now: datetime,
+    zone: ZoneInfo,
     templates: TemplateStore,
     evidence: Evidence | None,
 ) -> DropFields:
@@ -309,12 +362,12 @@ def _drop_fields(
         "last": format_money(alert.current + further),
     }
     return DropFields(
-        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        order=_order_fields(order, shop, alert, now=now, zone=zone),
         amounts=_amounts(alert),
         further=more["further"],
         further_total=more["further_total"],
         last=more["last"],
-        ledger_note=_ledger_note(alert, shop),
+        ledger_note=_ledger_note(alert, shop, zone),
         headline=words[f"headline_{alert.kind.value}"].format(**more),
         window_note=words["estimated"] if alert.window.estimated else "",
         support_request=support_request(alert, order, shop, now=now, templates=templates).rstrip(),
@@ -325,14 +378,16 @@ def _drop_fields(
     )
 
 
-def _ledger_note(alert: DropAlert, shop: Shop) -> str:
+def _ledger_note(alert: DropAlert, shop: Shop, zone: ZoneInfo) -> str:
     """Say what was refunded or claimed before, when something was: the ask is less than the
     whole difference then."""
     words = WORDS[shop.language]
     parts = []
     if alert.refunded.amount:
-        amount, date = format_money(alert.refunded), _refund_date(alert, shop)
-        parts.append(words["ledger_refunded"].format(amount=amount, date=date))
+        date = format_date(alert.refunded_at, zone) if alert.refunded_at else ""
+        parts.append(
+            words["ledger_refunded"].format(amount=format_money(alert.refunded), date=date)
+        )
     if alert.pending.amount:
         parts.append(words["ledger_pending"].format(amount=format_money(alert.pending)))
     if not parts:
@@ -341,7 +396,9 @@ def _ledger_note(alert: DropAlert, shop: Shop) -> str:
     return words["ledger_note"].format(parts=words["ledger_sep"].join([total, *parts]))
 
 
-def _review_fields(alert: ReviewAlert, order: Order, shop: Shop, *, now: datetime) -> ReviewFields:
+def _review_fields(
+    alert: ReviewAlert, order: Order, shop: Shop, *, now: datetime, zone: ZoneInfo
+) -> ReviewFields:
     words = WORDS[shop.language]
     percent = ""
     if alert.seen.currency == alert.paid.currency:
@@ -354,7 +411,7 @@ def _review_fields(alert: ReviewAlert, order: Order, shop: Shop, *, now: datetim
         ReviewReason.VARIANT: words["why_variant"].format(sku=order.sku or "?"),
     }[alert.reason]
     return ReviewFields(
-        order=_order_fields(order, shop, alert.window, alert.url, alert.seen_at, now),
+        order=_order_fields(order, shop, alert, now=now, zone=zone),
         seen=format_money(alert.seen),
         why=why,
     )

@@ -20,13 +20,14 @@ class OrderFields:
 
     order_id: str
     title: str
-    variant: str  # "（12GB+256GB 黑色），SKU …" or "" when the order names none
+    variant: str  # "，12GB+256GB 黑色（SKU …）": the variant's name, the SKU in brackets; or ""
     quantity: str
     paid: str
     url: str
     seen_at: str
-    deadline: str
-    days_left: str
+    deadline: str  # the shop's last minute, with the reader's clock when it differs
+    time_left: str  # "22 小时", "5 days": hours under 48 hours, whole days from then on
+    days_left: str  # whole days left (0 under a day); ``time_left`` says it better
     shop_name: str
     claim: str  # how to claim: the shop's channel
     refund_path: str
@@ -53,8 +54,8 @@ class SupportFields:
     pending_line: str  # what was claimed before and waits for an answer, or ""
     asked_line: str  # the amount asked now, when it is not the whole difference, or ""
     ordered: str
-    delivered: str
-    payment: str
+    delivered: str  # "" when the config does not record it
+    payment: str  # "" when the config does not say
     payment_note: str  # where the difference should go back (installments: the plan)
 
 
@@ -91,7 +92,8 @@ class WindowClosingFields:
     order_id: str
     title: str
     deadline: str
-    hours_left: str
+    time_left: str  # by the same rule as every other message's
+    hours_left: str  # whole hours left
     owed_line: str
     claim: str
     shop_name: str

@@ -1,13 +1,52 @@
-"""Money and times as people write them in a message."""
+"""Money, times and time left as people write them in a message.
+
+Times are shown in the reader's zone and name it as people do (北京时间, Eastern Time); a
+deadline is the shop's, and names the shop's zone too when the reader's clock differs.
+"""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.models import Money, Window
+from monitor.models import Language, Money, Window
 
 SIGNS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "INR": "₹"}
+
+# Where the common name is not CLDR's: China's zone is 北京时间 (CLDR says 中国时间).
+_ZONE_NAMES = {
+    ("Asia/Shanghai", Language.ZH): "北京时间",
+    ("Asia/Shanghai", Language.EN): "Beijing time",
+    ("Asia/Chongqing", Language.ZH): "北京时间",
+    ("Asia/Chongqing", Language.EN): "Beijing time",
+    ("PRC", Language.ZH): "北京时间",
+    ("PRC", Language.EN): "Beijing time",
+}
+_LOCALES = {Language.ZH: "zh_CN", Language.EN: "en"}
+_UNIVERSAL = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/Universal", "Etc/Zulu", "GMT"})
+
+_PHRASES = {
+    Language.ZH: {
+        "deadline_elsewhere": "{shop}，即你所在时区的 {yours}",
+        "hours": "{n} 小时",
+        "days": "{n} 天",
+        "under_an_hour": "不到 1 小时",
+        "over": "已结束",
+    },
+    Language.EN: {
+        "deadline_elsewhere": "{shop}, {yours} your time",
+        "hours": "{n} hours",
+        "hour": "1 hour",
+        "days": "{n} days",
+        "day": "1 day",
+        "under_an_hour": "less than an hour",
+        "over": "ended",
+    },
+}
+
+# Under this much time left, "time left" counts hours; from it on, whole days.
+HOURS_UNTIL = timedelta(hours=48)
 
 
 def format_money(money: Money) -> str:
@@ -17,14 +56,72 @@ def format_money(money: Money) -> str:
     return f"{sign}{digits}" if sign else f"{digits} {money.currency}"
 
 
-def format_time(moment: datetime, tz: ZoneInfo) -> str:
-    """Return a time in ``tz`` as ``2026-11-26 21:30 UTC+08:00``."""
-    local = moment.astimezone(tz)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
+@functools.cache
+def zone_name(zone: ZoneInfo, language: Language) -> str:
+    """Return the name people give ``zone`` in ``language``: ``北京时间``, ``Eastern Time``.
+
+    CLDR's generic names (through Babel), except where common usage differs; a zone CLDR
+    has no name for (``Etc/GMT+5``, a fixed offset) is shown by its offset.
+    """
+    key = zone.key
+    if (key, language) in _ZONE_NAMES:
+        return _ZONE_NAMES[key, language]
+    if key in _UNIVERSAL:
+        return "UTC"
+    from babel.dates import get_timezone_name
+
+    name = str(get_timezone_name(zone, "long", locale=_LOCALES[language]))
+    if "Unknown" in name or "未知" in name:
+        offset = datetime(2000, 1, 1, tzinfo=zone).strftime("%z")
+        return f"UTC{offset[:3]}:{offset[3:]}"
+    return name
 
 
-def format_deadline(window: Window) -> str:
-    """Return the last moment of the window in the shop's zone, e.g. ``2026-12-03 23:59``."""
+def format_time(moment: datetime, zone: ZoneInfo, language: Language) -> str:
+    """Return a time in ``zone``, named: ``2026-11-26 21:30 北京时间``."""
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone_name(zone, language)}"
+
+
+def format_date(moment: datetime, zone: ZoneInfo) -> str:
+    """Return the day of a time in ``zone``, as ``12-03``."""
+    return f"{moment.astimezone(zone):%m-%d}"
+
+
+def format_deadline(window: Window, zone: ZoneInfo, language: Language) -> str:
+    """Return the last minute of the window, in the shop's zone: ``2026-12-03 23:59``.
+
+    When the reader in ``zone`` sees another clock, both are given: ``2026-12-10 23:59
+    Beijing time, 10:59 your time`` (with the day, when it is another day there).
+    """
     last = window.deadline - timedelta(minutes=1)
-    return f"{last:%Y-%m-%d %H:%M}"
+    shop = f"{last:%Y-%m-%d %H:%M}"
+    yours = last.astimezone(zone)
+    if yours.replace(tzinfo=None) == last.replace(tzinfo=None):
+        return shop
+    shop_zone = last.tzinfo
+    assert isinstance(shop_zone, ZoneInfo)  # windows are made in the shop's ZoneInfo
+    same_day = yours.date() == last.date()
+    return _PHRASES[language]["deadline_elsewhere"].format(
+        shop=f"{shop} {zone_name(shop_zone, language)}",
+        yours=f"{yours:%H:%M}" if same_day else f"{yours:%m-%d %H:%M}",
+    )
+
+
+def format_time_left(window: Window, now: datetime, language: Language) -> str:
+    """Return the time left in the window by one rule for every message: hours under 48
+    hours (``22 小时``, ``less than an hour``), whole days from then on (``5 days``)."""
+    left = window.time_left(now)
+    phrases = _PHRASES[language]
+    if left <= timedelta(0):
+        return phrases["over"]
+    if left < timedelta(hours=1):
+        return phrases["under_an_hour"]
+    if left < HOURS_UNTIL:
+        return _count(phrases, "hour", left // timedelta(hours=1))
+    return _count(phrases, "day", left // timedelta(days=1))
+
+
+def _count(phrases: dict[str, str], unit: str, n: int) -> str:
+    if n == 1 and unit in phrases:
+        return phrases[unit]
+    return phrases[f"{unit}s"].format(n=n)

@@ -43,14 +43,15 @@ class TemplateStore:
         return mine if mine is not None else packaged(name, language)
 
     def render(self, name: str, language: str, fields: Fields) -> str:
-        """Fill a template. A line that is only one placeholder whose value is empty is dropped."""
+        """Fill a template. A line whose placeholders are all empty is left out: a field the
+        user left empty ("Delivered: {delivered}") is not written as "not recorded"."""
         values = as_mapping(fields)
         lines = []
         for line in self.get(name, language).splitlines():
-            filled = line.format_map(values)
-            if not filled.strip() and line.strip().startswith("{") and line.strip().endswith("}"):
+            used = [field for _, field, _, _ in string.Formatter().parse(line) if field]
+            if used and not any(values[field].strip() for field in used):
                 continue
-            lines.append(filled)
+            lines.append(line.format_map(values))
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -16,7 +16,7 @@ WORDS: Mapping[Language, Mapping[str, str]] = {
         "drop": "可申请退差价 {asked}：{title}（订单 {order_id}）",
         "further_drop": "又降价了，可申请退差价 {asked}：{title}（订单 {order_id}）",
         "needs_review": "请人工核实：{title} 显示 {seen}（订单 {order_id}）",
-        "window_closing": "价保即将截止：{title}（订单 {order_id}），还剩 {hours_left} 小时",
+        "window_closing": "价保即将截止：{title}（订单 {order_id}），还剩 {time_left}",
         "window_closed": "价保已结束：{title}（订单 {order_id}）",
         "checks_failing": "读不到价格：订单 {order_ids}",
         "product_gone": "商品页已不存在：订单 {order_ids}",
@@ -39,17 +39,19 @@ WORDS: Mapping[Language, Mapping[str, str]] = {
         "alipay": "支付宝",
         "wechat": "微信支付",
         "installments": "分期付款（{n} 期）",
+        "installments_via": "{provider}分期（{n} 期）",
         "other": "其他",
-        "unstated": "未注明",
-        "not_delivered": "未填写",
+        "paid_in": "本单为 {n} 期分期付款",
+        "paid_via": "本单通过{provider}分 {n} 期付款",
         "installment_note": (
-            "本单为 {n} 期分期付款：请将差价按原支付路径退回；如无法退回分期账户，"
-            "请退至付款账户，并告知分期计划如何调整。"
+            "{paid_in}：请将差价原路退回分期账户（冲抵分期本金），"
+            "并告知每期应还金额和手续费如何调整。"
         ),
         "plain_note": "请将差价按原支付方式退回。",
         "estimated": "（按下单日估算，签收后请补填 delivered）",
         "uncertain": "提示：以上价保规则仅供参考，请以{shop_name}当前政策为准。",
-        "sku": "，SKU {sku}",
+        "variant": "，{variant}",
+        "sku": "（SKU {sku}）",
         "evidence": "页面存档：{path}（SHA-256 {sha}）",
         "none": "无",
         "claimed": "已申请",
@@ -61,7 +63,7 @@ WORDS: Mapping[Language, Mapping[str, str]] = {
         "drop": "Price drop: claim {asked} on {title} (order {order_id})",
         "further_drop": "Further drop: claim {asked} on {title} (order {order_id})",
         "needs_review": "Check this yourself: {title} shows {seen} (order {order_id})",
-        "window_closing": "Price protection ends in {hours_left} h: {title} (order {order_id})",
+        "window_closing": "Price protection ends in {time_left}: {title} (order {order_id})",
         "window_closed": "Price protection ended: {title} (order {order_id})",
         "checks_failing": "Price checks failing for order {order_ids}",
         "product_gone": "Product page gone for order {order_ids}",
@@ -84,18 +86,20 @@ WORDS: Mapping[Language, Mapping[str, str]] = {
         "alipay": "Alipay",
         "wechat": "WeChat Pay",
         "installments": "installments ({n} payments)",
+        "installments_via": "{provider} installments ({n} payments)",
         "other": "other",
-        "unstated": "not stated",
-        "not_delivered": "not recorded",
+        "paid_in": "This order is paid in {n} installments",
+        "paid_via": "This order is paid in {n} installments through {provider}",
         "installment_note": (
-            "This order is paid in {n} installments: please return the difference along the "
-            "original payment path (or to the paying account if the plan cannot take it) and "
-            "tell me how the installment plan changes."
+            "{paid_in}: please return the difference to the installment account along the "
+            "original path (against the principal), and tell me how much each remaining "
+            "payment will be and how the fees change."
         ),
         "plain_note": "Please refund the difference to my original payment method.",
         "estimated": " (counted from the order date; add the delivery date when it arrives)",
         "uncertain": "Note: these policy details may be out of date; check {shop_name}'s current policy.",
-        "sku": ", SKU {sku}",
+        "variant": ", {variant}",
+        "sku": " (SKU {sku})",
         "evidence": "Evidence: {path} (SHA-256 {sha})",
         "none": "none",
         "claimed": "claimed",

@@ -52,6 +52,9 @@ class Order(Frozen):
     delivered: Day | None = None
     payment: Payment | None = None
     installments: Annotated[int | None, Field(ge=2, le=120, validate_default=True)] = None
+    installment_provider: Text | None = (
+        None  # 花呗, 信用卡, 京东白条, 小米分期…: named in the request
+    )
     sku: Text | None = None
     variant: Text | None = None
     selector: Selector | None = None  # the order's own: when given, it alone decides
@@ -90,6 +93,10 @@ class Order(Frozen):
         found: list[tuple[Location, str]] = []
         if self.installments is not None and self.payment is not Payment.INSTALLMENTS:
             found.append((("payment",), 'must be "installments" when installments is given'))
+        if self.installment_provider is not None and self.payment is not Payment.INSTALLMENTS:
+            found.append(
+                (("payment",), 'must be "installments" when installment_provider is given')
+            )
         start = self.delivered or self.ordered
         try:
             start + timedelta(days=self.window_days + 1)

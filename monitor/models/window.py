@@ -6,7 +6,7 @@ Pure date arithmetic in the shop's time zone; ``now`` is always passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.models.order import Order
@@ -28,14 +28,6 @@ class Window:
 
     def time_left(self, now: datetime) -> timedelta:
         return max(self.deadline - now, timedelta(0))
-
-    def days_left(self, now: datetime) -> int:
-        """Return whole calendar days left, counting today while the window is open."""
-        if not self.is_open(now):
-            return 0
-        local_now = now.astimezone(self.deadline.tzinfo)
-        last_day: date = (self.deadline - timedelta(microseconds=1)).date()
-        return (last_day - local_now.date()).days + 1
 
 
 def window_for(order: Order, shop: Shop) -> Window:

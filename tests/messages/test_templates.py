@@ -23,7 +23,7 @@ def test_the_support_request_names_everything_a_claim_needs(language: str) -> No
     }
     needed = {
         "order_id", "title", "variant", "quantity", "paid", "current", "seen_at", "url", "drop",
-        "total", "ordered", "delivered", "deadline", "days_left", "payment", "payment_note",
+        "total", "ordered", "delivered", "deadline", "time_left", "payment", "payment_note",
     }  # fmt: skip
     assert needed <= used
 
@@ -36,7 +36,7 @@ def test_a_template_typo_is_reported_with_the_known_fields() -> None:
 
 ORDER = {
     "order_id", "title", "variant", "quantity", "paid", "url", "seen_at", "deadline",
-    "days_left", "shop_name", "claim", "refund_path", "policy_note",
+    "time_left", "days_left", "shop_name", "claim", "refund_path", "policy_note",
 }  # fmt: skip
 FAILURE = {"order_ids", "failures", "since", "reason", "url"}
 
@@ -51,7 +51,8 @@ def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
         | {"window_note", "support_request", "evidence", "rule", "ledger_note"},
         "needs_review": ORDER | {"seen", "why"},
         "window_closing": {
-            "order_id", "title", "deadline", "hours_left", "owed_line", "claim", "shop_name",
+            "order_id", "title", "deadline", "time_left", "hours_left", "owed_line", "claim",
+            "shop_name",
         },
         "window_closed": {
             "order_id", "title", "deadline", "lowest", "owed", "claim_state", "claimed",

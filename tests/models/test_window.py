@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.models import QuietHours, WindowStart, window_for
@@ -22,7 +22,7 @@ def test_window_counts_from_delivery_to_the_end_of_the_last_day_in_the_shops_zon
     assert not window.estimated
     assert window.is_open(datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC))
     assert not window.is_open(datetime(2026, 11, 29, 16, 0, tzinfo=UTC))
-    assert window.days_left(NOW) == 5  # 25th to 29th inclusive
+    assert window.time_left(NOW) == timedelta(days=4, hours=12)  # to the end of the 29th
 
 
 def test_window_without_a_delivery_date_is_estimated_from_the_order_date() -> None:
