@@ -35,7 +35,7 @@ class StatusRow:
     current: Money | None
     lowest: Money | None
     difference: Money | None  # paid - current, per unit; positive means money owed
-    time_left: str  # "5 days", "22 hours", by the alerts' rule; "closed", "not open yet"
+    window: str  # "5 days left", "22 hours left" by the alerts' rule; "closed", "not open yet"
     last_check: datetime | None
     last_status: Status | None
     last_reason: str | None
@@ -65,7 +65,7 @@ def status_rows(config: Config, history: History, *, now: datetime) -> list[Stat
                 current=current,
                 lowest=min((r.price for r in runs), key=lambda m: m.amount) if runs else None,
                 difference=paid - current if current else None,
-                time_left=_time_left(window, now),
+                window=_time_left(window, now),
                 last_check=product.last_checked_at,
                 last_status=product.last_status,
                 last_reason=product.last_reason,
@@ -82,7 +82,7 @@ STATUS_HEADERS = (
     "current",
     "lowest",
     "difference",
-    "time left",
+    "window",
     "claim",
     "last check",
 )
@@ -106,7 +106,7 @@ def render_status(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
                 _money(row.current),
                 _money(row.lowest),
                 _difference(row.difference),
-                row.time_left,
+                row.window,
                 row.claim.value if row.claim else "-",
                 _last_check(row, tz),
             )

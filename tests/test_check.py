@@ -136,8 +136,7 @@ def test_status_shows_paid_current_lowest_and_time_left(
         "current",
         "lowest",
         "difference",
-        "time",
-        "left",
+        "window",
         "claim",
         "last",
         "check",
@@ -159,8 +158,8 @@ def test_status_shows_paid_current_lowest_and_time_left(
         TODAY - timedelta(days=2) + timedelta(days=16), time.min, ZoneInfo("Asia/Shanghai")
     )
     expected_days = (deadline - datetime.now(UTC)) // timedelta(days=1)
-    assert cells[8:10] == [str(expected_days), "days"]
-    assert cells[10] == "-"  # no claim yet
+    assert cells[8:11] == [str(expected_days), "days", "left"]
+    assert cells[11] == "-"  # no claim yet
 
 
 def test_unknown_order_ids_are_a_usage_error(tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ def test_the_demo_prints_both_alerts_with_their_support_requests(tmp_path: Path)
         "订单号：5231120712345678",
         "实付单价：¥4,999.00",
         "差价：¥400.00 × 1 = ¥400.00",
-        "支付方式：花呗分期（12 期）",
-        "本单通过花呗分 12 期付款：请将差价原路退回分期账户（冲抵分期本金）",
+        "支付方式：分期付款（花呗，12 期）",
+        "本单为 12 期分期付款（花呗）：请将差价原路退回分期账户（冲抵分期本金）",
     ):
         assert fragment in out, fragment
     # The English one, for two headphones.

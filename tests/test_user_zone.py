@@ -1,6 +1,6 @@
 """The user's own time, through the real commands: with no ``[monitor] timezone`` on a machine
 in Tokyo, alerts, tables and log lines are in Tokyo time, and a Shanghai shop's deadline is
-named as Beijing time."""
+named as Beijing Time."""
 
 from __future__ import annotations
 
@@ -35,15 +35,15 @@ def test_a_drop_at_a_shanghai_shop_reads_in_the_users_zone(
     (message,) = receiver.wait_for(1)
     body = message["message"]
 
-    seen = re.search(r"发现时间：(\d{4}-\d\d-\d\d \d\d:\d\d) 日本时间\n", body)
+    seen = re.search(r"发现时间：日本时间 (\d{4}-\d\d-\d\d \d\d:\d\d)\n", body)
     assert seen, body
     # The deadline is the shop's, in Beijing time, with the user's clock an hour ahead.
-    deadline = re.search(r"价保截止 (\S+) 23:59 北京时间，即你所在时区的 (\S+) 00:59（", body)
+    deadline = re.search(r"价保截止：北京时间 (\S+) 23:59（你所在时区 (\S+) 00:59），还剩 ", body)
     assert deadline, body
     # The request is for the shop's staff: Beijing time, an hour behind what the user saw.
     tokyo_seen = datetime.strptime(seen.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=TOKYO)
     beijing = tokyo_seen.astimezone(ZoneInfo("Asia/Shanghai"))
-    assert f"当前价格：¥4,599.00（{beijing:%Y-%m-%d %H:%M} 北京时间 于 {url} 查看）" in body
+    assert f"当前价格：¥4,599.00（北京时间 {beijing:%Y-%m-%d %H:%M} 于 {url} 查看）" in body
     assert "UTC+08:00" not in body
 
     # `status` shows the last check in the user's zone too.

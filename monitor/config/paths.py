@@ -32,30 +32,35 @@ def default_database_path(env: Mapping[str, str] = os.environ) -> Path:
 
 def system_timezone(env: Mapping[str, str] = os.environ) -> str:
     """Return the machine's IANA time zone: ``$TZ``, else the system's (``/etc/localtime``,
-    ``/etc/timezone``, as tzlocal reads them), else ``UTC``.
+    ``/etc/timezone``, as tzlocal reads them, once a process), else ``UTC``.
 
     ``$TZ`` may be a name (``Asia/Tokyo``, ``:Asia/Tokyo``) or a path into a zoneinfo folder;
-    a value that names no zone is passed over.
+    a value that names no zone (a POSIX rule such as ``CST-8``) is passed over.
     """
     if env.get("TZ"):
-        name = env["TZ"].lstrip(":").rpartition("zoneinfo/")[2]
-        if _is_zone(name):
+        name = zone_in_tz(env["TZ"])
+        if name:
             return name
     import tzlocal  # here: only a config without a timezone needs it
 
     # tzlocal raises on conflicting or unreadable system settings: then UTC.
     with contextlib.suppress(LookupError, ValueError, OSError):
-        name = tzlocal.get_localzone_name() or ""
-        if _is_zone(name):
+        name = zone_in_tz(tzlocal.get_localzone_name() or "")
+        if name:
             return name
     return "UTC"
 
 
-def _is_zone(name: str) -> bool:
+def zone_in_tz(value: str) -> str | None:
+    """Return the IANA zone a ``$TZ`` value names, or None: ``:Asia/Tokyo``,
+    ``/usr/share/zoneinfo/right/Asia/Tokyo`` and ``Asia/Tokyo`` all name ``Asia/Tokyo``."""
+    name = value.lstrip(":").rpartition("zoneinfo/")[2]
+    for variant in ("posix/", "right/"):  # the same zones, with or without leap seconds
+        name = name.removeprefix(variant)
     if not name or name.startswith("/"):
-        return False
+        return None
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+        return None
+    return name

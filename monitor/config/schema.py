@@ -10,6 +10,7 @@ takes what it leaves out (currency, window, threshold, interval) from its shop a
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
 from decimal import Decimal
@@ -31,8 +32,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from monitor.config.context import ReadContext, expand_env, read_context, read_path
-from monitor.config.paths import default_database_path, system_timezone
+from monitor.config.paths import default_database_path, system_timezone, zone_in_tz
 from monitor.config.problems import again, unknown_name
+from monitor.messages.fields import OUTDATED_FIELDS
 from monitor.messages.templates import TemplateFolder, TemplateStore, read_folder
 from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
 from monitor.models.values import (
@@ -58,9 +60,17 @@ def _database(value: object, info: ValidationInfo) -> Path:
 
 def _timezone(value: object, info: ValidationInfo) -> str:
     """Read ``[monitor] timezone``; left out, it is the machine's (``$TZ``, ``/etc/localtime``)."""
-    if value is None:
-        return system_timezone(read_context(info).env)
-    return read_timezone(value)
+    if value is not None:
+        return read_timezone(value)
+    context = read_context(info)
+    zone = system_timezone(context.env)
+    tz = context.env.get("TZ")
+    if tz and zone_in_tz(tz) is None:
+        context.warnings.append(
+            f"TZ={tz} names no time zone, so times are shown in {zone}; "
+            'set [monitor] timezone, e.g. timezone = "Asia/Shanghai"'
+        )
+    return zone
 
 
 class MonitorSettings(Frozen):
@@ -125,6 +135,11 @@ def _templates_folder(value: object, info: ValidationInfo) -> object:
     folder, found = read_folder(read_path(value, info))
     if found:
         raise invalid("templates", [((), problem) for problem in found])
+    for (name, language), text in sorted(folder.texts.items()):
+        for old in sorted(OUTDATED_FIELDS.keys() & set(re.findall(r"\{(\w+)\}", text))):
+            read_context(info).warnings.append(
+                f"notify.templates: {name}.{language}.txt uses {{{old}}}: {OUTDATED_FIELDS[old]}"
+            )
     return folder
 
 

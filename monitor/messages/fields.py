@@ -159,6 +159,14 @@ def placeholders(kind: type) -> frozenset[str]:
     return frozenset(names)
 
 
+# Fields kept for the templates users wrote before ``time_left``; using one is a warning.
+OUTDATED_FIELDS: Mapping[str, str] = {
+    "days_left": "it counts whole days only (0 under a day); {time_left} says "
+    '"22 小时" or "5 天" by the rule every packaged message follows',
+    "hours_left": 'it counts hours even weeks ahead; {time_left} says "22 小时" or '
+    '"5 天" by the rule every packaged message follows',
+}
+
 FIELDS: Mapping[str, frozenset[str]] = {
     name: placeholders(kind) for name, kind in TEMPLATES.items()
 }

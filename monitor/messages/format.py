@@ -15,32 +15,29 @@ from monitor.models import Language, Money, Window
 SIGNS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "INR": "₹"}
 
 # Where the common name is not CLDR's: China's zone is 北京时间 (CLDR says 中国时间).
-_ZONE_NAMES = {
-    ("Asia/Shanghai", Language.ZH): "北京时间",
-    ("Asia/Shanghai", Language.EN): "Beijing time",
-    ("Asia/Chongqing", Language.ZH): "北京时间",
-    ("Asia/Chongqing", Language.EN): "Beijing time",
-    ("PRC", Language.ZH): "北京时间",
-    ("PRC", Language.EN): "Beijing time",
-}
+_CHINA = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+_BEIJING = {Language.ZH: "北京时间", Language.EN: "Beijing Time"}
 _LOCALES = {Language.ZH: "zh_CN", Language.EN: "en"}
 _UNIVERSAL = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/GMT", "Etc/Universal", "Etc/Zulu", "GMT"})
+_NAMELESS = ("Unknown", "未知", "world", "世界")  # CLDR's words for a zone it cannot name
 
 _PHRASES = {
     Language.ZH: {
-        "deadline_elsewhere": "{shop}，即你所在时区的 {yours}",
-        "hours": "{n} 小时",
-        "days": "{n} 天",
-        "under_an_hour": "不到 1 小时",
+        "time": "{zone} {time}",
+        "deadline_elsewhere": "{shop}（你所在时区 {yours}）",
+        "hours": "还剩 {n} 小时",
+        "days": "还剩 {n} 天",
+        "under_an_hour": "仅剩不到 1 小时",
         "over": "已结束",
     },
     Language.EN: {
+        "time": "{time} {zone}",
         "deadline_elsewhere": "{shop}, {yours} your time",
-        "hours": "{n} hours",
-        "hour": "1 hour",
-        "days": "{n} days",
-        "day": "1 day",
-        "under_an_hour": "less than an hour",
+        "hours": "{n} hours left",
+        "hour": "1 hour left",
+        "days": "{n} days left",
+        "day": "1 day left",
+        "under_an_hour": "less than an hour left",
         "over": "ended",
     },
 }
@@ -56,30 +53,37 @@ def format_money(money: Money) -> str:
     return f"{sign}{digits}" if sign else f"{digits} {money.currency}"
 
 
-@functools.cache
-def zone_name(zone: ZoneInfo, language: Language) -> str:
+def zone_name(zone: ZoneInfo, language: Language, at: datetime) -> str:
     """Return the name people give ``zone`` in ``language``: ``北京时间``, ``Eastern Time``.
 
     CLDR's generic names (through Babel), except where common usage differs; a zone CLDR
-    has no name for (``Etc/GMT+5``, a fixed offset) is shown by its offset.
+    has no name for (``Etc/GMT+5``, ``EST5EDT``) is shown by its offset ``at`` that moment.
     """
-    key = zone.key
-    if (key, language) in _ZONE_NAMES:
-        return _ZONE_NAMES[key, language]
+    name = _named(zone.key, language)
+    if name is not None:
+        return name
+    offset = at.astimezone(zone).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+@functools.cache
+def _named(key: str, language: Language) -> str | None:
+    if key in _CHINA:
+        return _BEIJING[language]
     if key in _UNIVERSAL:
         return "UTC"
-    from babel.dates import get_timezone_name
+    from babel.dates import get_timezone_name  # here: its locale data loads slowly
 
-    name = str(get_timezone_name(zone, "long", locale=_LOCALES[language]))
-    if "Unknown" in name or "未知" in name:
-        offset = datetime(2000, 1, 1, tzinfo=zone).strftime("%z")
-        return f"UTC{offset[:3]}:{offset[3:]}"
-    return name
+    name = str(get_timezone_name(ZoneInfo(key), "long", locale=_LOCALES[language]))
+    return None if any(word in name for word in _NAMELESS) else name
 
 
 def format_time(moment: datetime, zone: ZoneInfo, language: Language) -> str:
-    """Return a time in ``zone``, named: ``2026-11-26 21:30 北京时间``."""
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone_name(zone, language)}"
+    """Return a time in ``zone``, named: ``北京时间 2026-11-26 21:30``, ``2026-11-26 08:30
+    Eastern Time`` (Chinese names the zone first)."""
+    return _PHRASES[language]["time"].format(
+        time=f"{moment.astimezone(zone):%Y-%m-%d %H:%M}", zone=zone_name(zone, language, moment)
+    )
 
 
 def format_date(moment: datetime, zone: ZoneInfo) -> str:
@@ -91,25 +95,26 @@ def format_deadline(window: Window, zone: ZoneInfo, language: Language) -> str:
     """Return the last minute of the window, in the shop's zone: ``2026-12-03 23:59``.
 
     When the reader in ``zone`` sees another clock, both are given: ``2026-12-10 23:59
-    Beijing time, 10:59 your time`` (with the day, when it is another day there).
+    Beijing Time, 10:59 your time``, ``北京时间 2026-12-10 23:59（你所在时区 10:59）`` (with
+    the day, when it is another day there).
     """
     last = window.deadline - timedelta(minutes=1)
-    shop = f"{last:%Y-%m-%d %H:%M}"
     yours = last.astimezone(zone)
     if yours.replace(tzinfo=None) == last.replace(tzinfo=None):
-        return shop
+        return f"{last:%Y-%m-%d %H:%M}"
     shop_zone = last.tzinfo
     assert isinstance(shop_zone, ZoneInfo)  # windows are made in the shop's ZoneInfo
     same_day = yours.date() == last.date()
     return _PHRASES[language]["deadline_elsewhere"].format(
-        shop=f"{shop} {zone_name(shop_zone, language)}",
+        shop=format_time(last, shop_zone, language),
         yours=f"{yours:%H:%M}" if same_day else f"{yours:%m-%d %H:%M}",
     )
 
 
 def format_time_left(window: Window, now: datetime, language: Language) -> str:
     """Return the time left in the window by one rule for every message: hours under 48
-    hours (``22 小时``, ``less than an hour``), whole days from then on (``5 days``)."""
+    hours (``还剩 22 小时``, ``less than an hour left``), whole days from then on (``5 days
+    left``)."""
     left = window.time_left(now)
     phrases = _PHRASES[language]
     if left <= timedelta(0):

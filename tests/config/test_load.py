@@ -374,6 +374,16 @@ def test_an_order_dated_in_the_future_is_a_warning_and_is_watched(tmp_path: Path
     assert is_watched(order, config.shop_of(order), datetime.now(UTC))  # not a closed window
 
 
+def test_a_template_with_an_outdated_time_field_is_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "drop.zh.txt").write_text("{title}：还剩 {days_left} 天\n", "utf-8")
+    config = parse(f'[notify]\ntemplates = "{folder}"\n', tmp_path)
+    (warning,) = [w for w in config.warnings if "templates" in w]
+    assert warning.startswith("notify.templates: drop.zh.txt uses {days_left}: it counts whole")
+    assert "{time_left}" in warning
+
+
 def test_templates_are_read_and_checked_with_the_config_and_again_on_reload(
     tmp_path: Path,
 ) -> None:

@@ -41,6 +41,9 @@ ordered = 2026-11-20
         ("Asia/Tokyo", "Asia/Tokyo"),
         (":America/New_York", "America/New_York"),  # glibc's "a file" prefix
         ("/usr/share/zoneinfo/Europe/Paris", "Europe/Paris"),
+        ("/usr/share/zoneinfo/right/Asia/Shanghai", "Asia/Shanghai"),  # with leap seconds
+        ("posix/Asia/Shanghai", "Asia/Shanghai"),
+        ("CST-8", "UTC"),  # a POSIX rule, not a zone: passed over
         ("not/a zone", "UTC"),  # passed over: then the system's, which is the suite's UTC
     ],
 )
@@ -71,3 +74,18 @@ def test_a_named_timezone_wins_over_the_machines(tmp_path: Path) -> None:
 def test_a_custom_shop_may_name_its_own_zone(tmp_path: Path) -> None:
     config = parse_config(TEST_SHOPS, path=tmp_path / "config.toml", env={"TZ": "Asia/Tokyo"})
     assert config.shops["teststore"].timezone == "America/New_York"
+
+
+def test_a_tz_that_names_no_zone_is_a_warning_that_says_what_is_used(tmp_path: Path) -> None:
+    config = parse_config(ORDERS, path=tmp_path / "config.toml", env={"TZ": "CST-8"})
+    assert config.monitor.timezone == "UTC"
+    assert (
+        "TZ=CST-8 names no time zone, so times are shown in UTC; set [monitor] timezone, e.g. "
+        'timezone = "Asia/Shanghai"'
+    ) in config.warnings
+    named = parse_config(
+        '[monitor]\ntimezone = "Asia/Shanghai"\n' + ORDERS,
+        path=tmp_path / "config.toml",
+        env={"TZ": "CST-8"},
+    )
+    assert not any("TZ=" in w for w in named.warnings)  # the config's zone is used: no matter

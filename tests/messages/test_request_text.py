@@ -54,8 +54,16 @@ def test_an_installment_order_asks_for_the_difference_back_into_the_plan() -> No
 def test_the_installment_provider_is_named_when_given() -> None:
     order = make_order(payment="installments", installments=24, installment_provider="京东白条")
     text = request(order)
-    assert "支付方式：京东白条分期（24 期）" in text
-    assert f"本单通过京东白条分 24 期付款：{INSTALLMENT_NOTE_ZH}" in text
+    assert "支付方式：分期付款（京东白条，24 期）" in text
+    assert f"本单为 24 期分期付款（京东白条）：{INSTALLMENT_NOTE_ZH}" in text
+
+
+def test_a_provider_named_with_its_plan_is_not_doubled() -> None:
+    text = request(
+        make_order(payment="installments", installments=12, installment_provider="小米分期")
+    )
+    assert "支付方式：分期付款（小米分期，12 期）" in text
+    assert "本单为 12 期分期付款（小米分期）：" in text and "分期分期" not in text
 
 
 def test_the_english_installment_note_says_the_same() -> None:
@@ -67,7 +75,7 @@ def test_the_english_installment_note_says_the_same() -> None:
         installment_provider="Affirm",
     )
     text = request(order, BESTBUY, "1599.00")
-    assert "Payment: Affirm installments (12 payments)" in text
+    assert "Payment: installments (Affirm, 12 payments)" in text
     assert (
         "This order is paid in 12 installments through Affirm: please return the difference "
         "to the installment account along the original path (against the principal), and "
@@ -77,8 +85,8 @@ def test_the_english_installment_note_says_the_same() -> None:
 
 def test_xiaomis_refund_path_agrees_with_the_installment_note() -> None:
     path = catalogue()["xiaomi"].refund_path
-    assert "分期账户" in path and "冲抵分期本金" in path
-    assert "付款账户" not in path and "而非" not in path
+    assert path.startswith("差价按原支付路径退回") and "分期账户" in path
+    assert "付款账户" not in path and "而非" not in path  # it used to say the opposite
 
 
 def test_fields_the_user_left_empty_are_left_out() -> None:

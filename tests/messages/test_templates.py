@@ -63,3 +63,25 @@ def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
         "product_gone": FAILURE,
     } == FIELDS  # fmt: skip
     assert set(FIELDS) == set(TEMPLATES)
+
+
+def test_a_line_whose_fields_are_all_empty_is_left_out_and_only_that_line() -> None:
+    from monitor.messages.fields import WindowClosingFields
+    from monitor.messages.templates import TemplateStore
+
+    fields = WindowClosingFields(
+        order_id="A-1",
+        title="Kettle",
+        deadline="2026-12-10 23:59",
+        time_left="22 hours left",
+        hours_left="22",
+        owed_line="",
+        claim="",  # a shop of the user's own names no claim channel
+        shop_name="Corner Shop",
+    )
+    text = TemplateStore().render("window_closing", "en", fields)
+    assert text.splitlines() == [
+        '⏰ Price protection for "Kettle" (order A-1) ends 2026-12-10 23:59: 22 hours left.',
+        "No claim is recorded yet.",  # its own line: it says something without the channel
+        "Once you have claimed: price-monitor claim A-1",
+    ]
