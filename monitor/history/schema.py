@@ -195,6 +195,20 @@ def _claims_ledger(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alerts ADD COLUMN asked TEXT")  # in the alert's currency
 
 
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date, one process at a time.
+
+    Two processes opening a new database at once (the daemon starting while ``status``
+    runs) would both apply the same migration and one would fail on the record of it: the
+    pending migrations are applied under the write lock, and looked up again once it is
+    held. An up-to-date database is only read.
+    """
+    if not migrations.pending(db):
+        return
+    with write_transaction(db):
+        migrations.apply(db)
+
+
 def daemon_pidfile(database: Path) -> Path:
     """Where a running daemon writes its process id, beside its database."""
     return database.with_name(database.name + ".daemon")

@@ -20,7 +20,7 @@ from monitor.errors import StateError
 from monitor.history.outbox import Outbox
 from monitor.history.schema import (
     first,
-    migrations,
+    migrate,
     rows,
     stamp,
     unstamp,
@@ -63,7 +63,7 @@ class History:
             db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(db)
+            migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open the database {path}: {exc}") from exc
         return cls(db)

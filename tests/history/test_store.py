@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +68,41 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> 
         names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
         assert names == ["0001_initial", "0002_outbox_lease", "0003_claims_ledger"]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+OPEN_WHEN_TOLD = """
+import sys
+from pathlib import Path
+from monitor.history import History
+sys.stdin.read(1)  # every process is started before any opens the database
+History.open(Path(sys.argv[1])).close()
+"""
+
+
+def test_processes_opening_a_new_database_at_once_each_migrate_it_or_wait(tmp_path: Path) -> None:
+    # The daemon starting while `status` runs: both find a new database. Before the
+    # migrations took the write lock, one failed on "UNIQUE constraint failed:
+    # _sqlite_migrations" (seen in a CI run of the concurrency test).
+    path = tmp_path / "state.db"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD, str(path)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go")
+        process.stdin.close()
+    codes = [process.wait(timeout=60) for process in processes]
+    errors = [process.stderr.read() for process in processes if process.stderr]
+    assert codes == [0] * 8, errors
+    with sqlite3.connect(path) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
+    assert names == ["0001_initial", "0002_outbox_lease", "0003_claims_ledger"]
 
 
 def test_naive_times_are_refused(tmp_path: Path) -> None:
