@@ -46,12 +46,18 @@ def test_a_partial_refund_makes_the_next_request_ask_for_exactly_what_is_owed(
     # $20 is the difference, $5 came back: $15 is what to ask for, in the title and the text.
     assert second["title"] == "Further drop: claim $15.00 on Grinder (order A-1)"
     text = second["message"]
-    refunded_on = f"{refund_time(path):%m-%d}"  # in the shop's zone, New York
+    # The text to paste dates the refund in the shop's zone (New York), the note to you in
+    # yours: on either side of midnight they are different days.
+    from monitor.config import load_config
+
+    refunded = refund_time(path)
+    for_the_shop = f"{refunded:%m-%d}"
+    for_you = f"{refunded.astimezone(load_config(path).timezone):%m-%d}"
     assert "Difference: $20.00 × 1 = $20.00" in text
-    assert f"Already refunded: $5.00 on {refunded_on}" in text
+    assert f"Already refunded: $5.00 on {for_the_shop}" in text
     assert "Asked for now: $15.00" in text
     assert (
-        f"you can claim $15.00. (the difference is $20.00; already refunded $5.00 on {refunded_on})"
+        f"you can claim $15.00. (the difference is $20.00; already refunded $5.00 on {for_you})"
         in text
     )
     assert "awaiting an answer" not in text  # the refund answered the first claim
