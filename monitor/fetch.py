@@ -1,8 +1,10 @@
 """Fetch product pages with httpx: timeouts, a browser-like User-Agent, a cap on body size.
 
 The result is a ``Page`` (any HTTP status the shop answered with a body we read) or a
-``FetchError`` with a short reason. Bodies are streamed so that a huge response is cut off
-at the cap instead of being read into memory.
+``FetchError`` with a short reason: every failure, whatever httpx raised. Bodies are streamed
+and inflated here, never by httpx, so that a huge or compressed response is cut off at the
+cap instead of being read into memory; only gzip and deflate, one coding at most, are read.
+Redirects are followed here too, and only within the product's site.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import re
 import time
 import urllib.request
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +42,7 @@ DEFAULT_HEADERS = {
     "User-Agent": USER_AGENT,
     "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
+    "Accept-Encoding": "gzip, deflate",  # what _Inflater reads; anything else is refused
 }
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -53,8 +55,24 @@ MAX_RETRY_AFTER = 120.0  # a longer Retry-After gives up now; the schedule backs
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 # Pages that declare GB2312 or GBK are almost always written in their superset GB18030.
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
+# The charsets a page may declare: the WHATWG Encoding Standard's, as Python names them. A
+# page that names any other codec Python knows (punycode, whose decoding takes time with the
+# square of its input, idna, unicode_escape, rot13 …) is read as if it had named none.
+_WEB_CHARSETS = frozenset(
+    codecs.lookup(label).name
+    for label in (
+        "utf-8", "utf-16-le", "utf-16-be", "utf-16", "ascii", "latin-1", "cp866",
+        *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+        "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "tis-620",
+        *(f"cp{n}" for n in range(1250, 1259)),
+        "gb18030", "gbk", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932",
+        "euc_kr", "cp949",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +100,8 @@ class Fetcher:
     once, ``host_delay`` between the start of two requests to one host, and ``retries``
     tries after the first. Every request also waits for a per-host slot (``per_host`` at
     once). Connection errors, timeouts, 429 and 5xx are retried with exponential backoff
-    and jitter; a ``Retry-After`` header sets the wait instead.
+    and jitter; a ``Retry-After`` header sets the wait instead. Up to ``MAX_REDIRECTS``
+    redirects are followed, in the first request's slot, to http(s) URLs on the site only.
     """
 
     def __init__(
@@ -127,8 +146,8 @@ class Fetcher:
             client = httpx.AsyncClient(
                 headers=DEFAULT_HEADERS,
                 timeout=self._timeout,
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
+                follow_redirects=False,  # followed in _once, within the product's site
+                event_hooks={"response": [_stop_at_redirect]},
                 transport=self._transport,
                 proxy=proxy,
                 limits=httpx.Limits(
@@ -146,6 +165,7 @@ class Fetcher:
             headers=source.headers or None,
             cookies_file=source.cookies_file,
             proxy=source.proxy,
+            domains=source.site,
         )
 
     async def fetch(
@@ -155,21 +175,22 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         cookies_file: str | None = None,
         proxy: str | None = None,
+        domains: Sequence[str] = (),
     ) -> Page:
-        """Given a URL, return the Page. Raise FetchError once retries are used up."""
+        """Given a URL, return the Page. Raise FetchError once retries are used up.
+
+        A redirect may lead to a host in ``domains`` or a subdomain of one; without any, to
+        the URL's own site (``Source.site_domains``)."""
         request_headers = dict(headers or {})
-        if cookies_file:
-            cookie = cookie_header(cookies_file, url)
-            if cookie:
-                request_headers["Cookie"] = cookie
+        site = tuple(domains) or Source.site_domains(url)
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                async with self._slot(urlsplit(url).hostname or ""):
+                async with self._slot(_host_of(url)):
                     # httpx's read timeout is per read: a shop that trickles a byte just
                     # inside it would hold the check and the host's slot for ever.
                     async with asyncio.timeout(self._deadline):
-                        return await self._once(url, request_headers, proxy)
+                        return await self._once(url, request_headers, cookies_file, proxy, site)
             except TimeoutError:
                 if attempt == attempts:
                     raise FetchError(
@@ -209,61 +230,87 @@ class Fetcher:
                 state.last_start = self._monotonic()
                 yield
 
-    async def _once(self, url: str, headers: Mapping[str, str], proxy: str | None) -> Page:
+    async def _once(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        cookies_file: str | None,
+        proxy: str | None,
+        site: tuple[str, ...],
+    ) -> Page:
+        """One try: the request, and the redirects it leads to. Every failure is a FetchError."""
         try:
-            async with self._client(proxy).stream("GET", url, headers=headers) as response:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    raise FetchError(
-                        f"HTTP {status}",
-                        retry_after=_retry_after(response.headers.get("Retry-After")),
-                        retryable=True,
-                    )
-                if status >= 400 and status not in (404, 410):
-                    raise FetchError(f"HTTP {status}")
-                body = await self._read_capped(response)
-                return Page(
-                    url=str(response.url),
-                    status=status,
-                    text=decode(body, response.headers.get("content-type", "")),
-                    content_type=response.headers.get("content-type", ""),
-                    size=len(body),
-                    fetched_at=datetime.now(UTC),
-                    body=body,
-                )
-        except httpx.TooManyRedirects:
-            raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
+            target = httpx.URL(url)
+            for _ in range(MAX_REDIRECTS + 1):
+                hop_headers = dict(headers)
+                if cookies_file:  # the file's cookies for this hop's URL, not the first's
+                    cookie = cookie_header(cookies_file, str(target))
+                    if cookie:
+                        hop_headers["Cookie"] = cookie
+                try:
+                    client = self._client(proxy)
+                    async with client.stream("GET", target, headers=hop_headers) as response:
+                        return await self._page(response, str(target))
+                except _Redirect as redirect:
+                    target = _redirect_target(target, redirect.location, site)
+            raise FetchError(f"more than {MAX_REDIRECTS} redirects")
         except httpx.TimeoutException as exc:
             raise FetchError(f"timed out ({type(exc).__name__})", retryable=True) from None
         except httpx.DecodingError as exc:
             raise FetchError(f"undecodable response: {exc}"[:200]) from None
+        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+            raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None  # ours to fix
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}"[:200], retryable=True) from None
+        except (httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError, ValueError) as exc:
+            # Not HTTPError: a URL httpx cannot read (UnicodeError from IDNA is a ValueError),
+            # or a response it cannot stream. A hostile page costs one unknown, never a crash.
+            raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None
+
+    async def _page(self, response: httpx.Response, url: str) -> Page:
+        """Return the Page of a response that is not a redirect, or raise for its status."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise FetchError(
+                f"HTTP {status}",
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+                retryable=True,
+            )
+        if status >= 400 and status not in (404, 410):
+            raise FetchError(f"HTTP {status}")
+        body = await self._read_capped(response)
+        return Page(
+            url=url,
+            status=status,
+            text=decode(body, response.headers.get("content-type", "")),
+            content_type=response.headers.get("content-type", ""),
+            size=len(body),
+            fetched_at=datetime.now(UTC),
+            body=body,
+        )
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
-        """Read a body up to the cap. Compressed bodies are inflated here, a bounded piece at
-        a time, because httpx inflates a whole network read at once: one 64 KB read of a
-        gzip bomb would become 64 MB before anything could count it."""
+        """Read a body up to the cap, from the raw stream: httpx never decodes it. A gzip or
+        deflate body is inflated here, a bounded piece at a time, because httpx inflates a
+        whole network read at once (one 64 KB read of a gzip bomb would become 64 MB before
+        anything could count it) and, for stacked codings, each coding of it in turn."""
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        inflater = _inflater(encoding)
+        coding = _coding(response.headers.get("content-encoding", ""))
+        inflater = _Inflater(coding) if coding is not None else None
         chunks: list[bytes] = []
-        size = 0
-        stream = response.aiter_raw() if inflater is not None else response.aiter_bytes()
-        async for chunk in stream:
-            if inflater is not None:
-                try:
-                    chunk = inflater.decompress(chunk, self.max_bytes + 1 - size)
-                except zlib.error as exc:
-                    raise FetchError(f"undecodable {encoding} body: {exc}") from None
-                if inflater.unconsumed_tail:
-                    size = self.max_bytes + 1  # more output waits than the cap allows
+        received = size = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if inflater is not None and received <= self.max_bytes:
+                chunk = inflater.inflate(chunk, self.max_bytes + 1 - size)
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > self.max_bytes or received > self.max_bytes:
                 raise FetchError(f"page is over the {self.max_bytes}-byte cap; stopped reading")
             chunks.append(chunk)
+            if inflater is not None and inflater.finished:
+                break  # the end of the compressed stream: anything after it is not the page
         return b"".join(chunks)
 
 
@@ -273,13 +320,99 @@ class _Host:
     last_start: float = float("-inf")
 
 
-def _inflater(encoding: str) -> Any:
-    """Return a zlib decompressor for a gzip or deflate body, or None for anything else."""
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj(zlib.MAX_WBITS)
-    return None
+def _coding(header: str) -> str | None:
+    """Return the coding a Content-Encoding header names, "gzip" or "deflate", or None for a
+    body as it is. Raise FetchError for any other coding, or for more than one (a gzip of a
+    gzip bomb), once ``identity`` is left out."""
+    shown = "".join(c if c.isprintable() else "?" for c in header.strip())[:60]
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1:
+        raise FetchError(f"unsupported Content-Encoding: {shown} (more than one coding)")
+    if not codings:
+        return None
+    if codings[0] not in _CODINGS:
+        raise FetchError(f"unsupported Content-Encoding: {shown}")
+    return _CODINGS[codings[0]]
+
+
+class _Inflater:
+    """Inflates a gzip or a deflate body, at most ``limit`` bytes out of each piece in.
+
+    Servers send ``deflate`` both zlib-wrapped (RFC 1950, as the standard says) and raw (RFC
+    1951): the first two bytes tell which, as they do for browsers.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._zlib: zlib._Decompress | None = None
+        if coding == "gzip":
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._start = b""  # deflate: the first bytes, until there are two to look at
+
+    @property
+    def finished(self) -> bool:
+        """True once the compressed stream has ended."""
+        return self._zlib is not None and self._zlib.eof
+
+    def inflate(self, data: bytes, limit: int) -> bytes:
+        """Return what ``data`` inflates to, cut at ``limit`` bytes (more waits unread)."""
+        if self._zlib is None:
+            self._start += data
+            if len(self._start) < 2:
+                return b""
+            data, self._start = self._start, b""
+            wrapped = (
+                data[0] & 0x0F == 8 and data[0] >> 4 <= 7 and (data[0] << 8 | data[1]) % 31 == 0
+            )
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        try:
+            return self._zlib.decompress(data, limit)
+        except zlib.error as exc:
+            raise FetchError(f"undecodable {self.coding} body: {exc}") from None
+
+
+def _host_of(url: str) -> str:
+    """The host a politeness slot is kept for ("" for a URL that has none, or is unreadable)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+class _Redirect(Exception):
+    """A redirect, raised by the client's response hook for ``_once`` to follow or refuse."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+async def _stop_at_redirect(response: httpx.Response) -> None:
+    """Hand a redirect to ``_once`` before httpx parses its Location: even with redirects
+    off, httpx builds the next request and raises InvalidURL (not an HTTPError) on a Location
+    it cannot read, such as ``javascript:alert(1)``. The response is closed unread."""
+    if response.status_code in _REDIRECTS and "location" in response.headers:
+        raise _Redirect(response.headers["location"])
+
+
+def _redirect_target(current: httpx.URL, location: str, site: tuple[str, ...]) -> httpx.URL:
+    """Return where a redirect from ``current`` leads; raise FetchError unless that is an
+    http(s) URL on ``site`` (one of its domains or a subdomain of one)."""
+    try:
+        target = current.join(location)
+        host = target.host  # IDNA-decoded here, and a bad label raises UnicodeError here
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"redirected to an invalid URL: {exc}"[:200]) from None
+    if target.scheme not in ("http", "https"):
+        scheme = "".join(c for c in target.scheme if c.isalnum() or c in "+-.")[:20]
+        raise FetchError(f"redirected to a {scheme}: URL; only http and https are followed")
+    if not host:
+        raise FetchError("redirected to a URL without a host")
+    ascii_host = target.raw_host.decode("ascii", "replace")
+    if not (Source.host_in(host, site) or Source.host_in(ascii_host, site)):
+        raise FetchError(f"redirected to another site: {ascii_host[:100]}")
+    return target
 
 
 def cookie_header(path: str, url: str) -> str | None:
@@ -302,9 +435,12 @@ def decode(body: bytes, content_type: str) -> str:
     if charset:
         name = _CHARSET_ALIASES.get(charset.lower(), charset)
         try:
-            return body.decode(codecs.lookup(name).name, errors="replace")
+            codec = codecs.lookup(name).name
         except LookupError:
-            logger.debug("unknown charset %r", charset)
+            codec = None
+        if codec in _WEB_CHARSETS:
+            return body.decode(codec, errors="replace")
+        logger.debug("not a web charset: %r", charset)
     # Undeclared: UTF-8 if it is valid UTF-8, else GB18030 if that reads cleanly (Chinese shops
     # that declare their charset only in a header, saved to a file), else UTF-8 with repairs.
     for encoding in ("utf-8", "gb18030"):

@@ -2,7 +2,8 @@
 
 The shop's JSON API when its profile has one and the order names no selector of its own
 (a selector is about the page); the product page otherwise. Both with the shop's headers,
-cookies and proxy. ``price-monitor check``, the daemon and ``probe`` all ask this module.
+cookies and proxy, and the domains a redirect may lead to. ``price-monitor check``, the
+daemon and ``probe`` all ask this module.
 """
 
 from __future__ import annotations
@@ -21,4 +22,15 @@ def source_for(shop: Shop, request: Request) -> Source:
         if found is not None:
             url = found
             headers.update(shop.api.headers)
-    return Source(url, headers, shop.cookies_file, shop.proxy)
+    return Source(url, headers, shop.cookies_file, shop.proxy, domains=site_of(shop, url))
+
+
+def site_of(shop: Shop, url: str) -> tuple[str, ...]:
+    """Return the domains a fetch of ``url`` for ``shop`` may be redirected within: the shop's
+    domains and the URL's own host (a shop's API host, or a product page the user gave a shop
+    for), or, for a shop without domains, the URL's site."""
+    here = Source.site_domains(url)
+    if not shop.domains:
+        return here
+    own = here[:1]  # the host alone, not its parent
+    return tuple(dict.fromkeys((*shop.domains, *own)))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -110,9 +111,40 @@ class Shop(Frozen):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """What to fetch for a product: the shop's JSON API or the product page, and how."""
+    """What to fetch for a product: the shop's JSON API or the product page, and how.
+
+    ``domains`` are where a redirect may lead: a host that is one of them or a subdomain of
+    one. Empty means the URL's own site (``site_domains``).
+    """
 
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies_file: str | None = None
     proxy: str | None = None
+    domains: tuple[str, ...] = ()
+
+    @property
+    def site(self) -> tuple[str, ...]:
+        """Where a redirect may lead: the domains, or the URL's own site."""
+        return self.domains or Source.site_domains(self.url)
+
+    @staticmethod
+    def site_domains(url: str) -> tuple[str, ...]:
+        """Return the domains of a URL's site, for a shop that lists none: its host, and the
+        parent without a leading ``www.`` or ``m.`` (``www.shop.example`` → ``shop.example``),
+        each with its subdomains. Empty for a URL without a host."""
+        try:
+            host = (urlsplit(url).hostname or "").rstrip(".")
+        except ValueError:
+            return ()
+        if not host:
+            return ()
+        parent = host.removeprefix("www.") if host.startswith("www.") else host.removeprefix("m.")
+        return (host, parent) if parent != host and "." in parent else (host,)
+
+    @staticmethod
+    def host_in(host: str, domains: tuple[str, ...]) -> bool:
+        """Return True when ``host`` is one of ``domains`` or a subdomain of one."""
+        host = host.lower().rstrip(".")
+        wanted = (d.lower().rstrip(".") for d in domains)
+        return bool(host) and any(host == d or host.endswith("." + d) for d in wanted if d)

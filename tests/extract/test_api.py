@@ -69,6 +69,7 @@ def test_what_to_fetch_is_the_api_unless_the_order_has_a_selector() -> None:
     assert source_for(XIAOMI, Request(product_url=XIAOMI_URL)) == Source(
         "https://api2.order.mi.com/product/view?product_id=19153&version=2",
         {"Referer": "https://www.mi.com/"},
+        domains=("mi.com", "xiaomi.com", "api2.order.mi.com"),  # where it may redirect
     )
     assert source_for(JD, Request(product_url=JD_URL)).url == (
         "https://p.3.cn/prices/mgets?skuIds=J_100012043978"
