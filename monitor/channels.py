@@ -3,24 +3,67 @@
 Apprise is the notifier registry (Telegram, email, ntfy, ... any URL it knows). This module
 adds one scheme of its own, ``console://``, which prints the message on standard output for
 the demo and for people who run ``price-monitor check`` by hand. URLs hold tokens and
-passwords, so they are only ever shown the way ``Apprise.urls(privacy=True)`` shows them.
+passwords, so they are only ever shown the way ``Apprise.urls(privacy=True)`` shows them,
+with the secrets Apprise leaves in a generic webhook's path and headers masked too
+(``monitor.redact``); Apprise's own log lines and the errors of a send are redacted of every
+configured target's secrets.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
+from urllib.parse import unquote
 
 import apprise
 from apprise.decorators import notify as apprise_notify
 
+from monitor.redact import private_url, redact, url_secrets
+
 logger = logging.getLogger(__name__)
+
+
+class _Redactor(logging.Filter):
+    """Masks the configured targets' secrets in Apprise's log records: at debug it logs the
+    URL it posts to, and an exception's text may quote it. On the ``apprise`` logger, so its
+    own capture of a send's warnings (``_why``) sees the masked text too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets |= set(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = redact(message, self.secrets)
+            if clean != message:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_REDACTOR = _Redactor()
+logging.getLogger("apprise").addFilter(_REDACTOR)
+_DELIMITERS = re.compile(r"[/@:?&=]")
+
+
+def _hidden_by_apprise(plain: str, shown: str) -> set[str]:
+    """Return what Apprise masked in its privacy URL ``shown`` of ``plain``: the tokens of
+    the services it knows, found piece by piece."""
+    pieces, masked = _DELIMITERS.split(plain), _DELIMITERS.split(shown)
+    if len(pieces) != len(masked):
+        return set()
+    return {unquote(p) for p, m in zip(pieces, masked, strict=True) if p != m}
+
 
 CONSOLE_RULE = "─" * 60
 
@@ -55,21 +98,26 @@ class SendResult:
     error: str = ""
 
 
-def _why(result: Any) -> str:
-    """Return Apprise's own last warning for a failed send (it names no secret), or its status."""
+def _why(result: Any, clean: Callable[[str], str]) -> str:
+    """Return Apprise's own last warning for a failed send, ``clean``-ed of secrets before it
+    is cut short (a cut secret could not be found), or its status."""
     status: str = result.status.name.lower()
     try:
         warnings = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
     except Exception:  # the log API is a convenience; the status is what counts
         warnings = []
-    return f"{status}: {warnings[-1][:160]}" if warnings else status
+    return f"{status}: {clean(warnings[-1])[:160]}" if warnings else status
 
 
 def has_secret(url: str) -> bool:
-    """Return True when a notification URL, as written, carries a token or a password.
+    """Return True when a notification URL, as written, carries a token or a password:
+    one Apprise masks, or one in a webhook's path, user name or credential headers
+    (``json://host/hook/8f3a…``, ``?+Authorization=…``, see ``monitor.redact``).
 
     A URL whose secrets are all ``${NAME}`` references carries none itself.
     """
+    if url_secrets(url):
+        return True
     if "://" not in url or "${" in url.split("://", 1)[1].split("/", 1)[0]:
         return False
     with _apprise_silenced():
@@ -120,6 +168,7 @@ class Notifier:
 
     def __init__(self, targets: Sequence[Target]) -> None:
         self._targets: list[tuple[Recipient, apprise.Apprise]] = []
+        self._secrets: set[str] = set()
         seen: dict[str, int] = {}
         for target in targets:
             one = apprise.Apprise()
@@ -132,8 +181,13 @@ class Notifier:
                         "a notification URL Apprise cannot read (%s://) is left out", scheme
                     )
                     continue
-            shown = one.urls(privacy=True)[0]
-            name = shown.split("?", 1)[0]
+            by_apprise = one.urls(privacy=True)[0]
+            shown = private_url(by_apprise)  # the same as Apprise's but for webhooks
+            name = private_url(by_apprise, query=False)
+            plain = one.urls(privacy=False)[0]
+            secrets = url_secrets(target.url) | url_secrets(plain)
+            secrets |= _hidden_by_apprise(plain, by_apprise)
+            _REDACTOR.add(secrets)
             # The key records who received an alert, in the database: it is made from the URL
             # with its secrets masked, so the database holds nothing to guess them from.
             # Two targets that look the same once masked are told apart by their order.
@@ -147,6 +201,7 @@ class Notifier:
                 email=scheme in EMAIL_SCHEMES,
             )
             self._targets.append((recipient, one))
+            self._secrets |= secrets
 
     def __len__(self) -> int:
         return len(self._targets)
@@ -154,6 +209,10 @@ class Notifier:
     def describe(self) -> list[str]:
         """Return the targets with their secrets masked, for logs and ``status``."""
         return [recipient.name for recipient, _ in self._targets]
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` (an error, a log line) with every target's secrets masked."""
+        return redact(text, self._secrets)
 
     def recipients(self, tags: Sequence[str] = (), *, everyone: bool = False) -> list[Recipient]:
         """Return the targets of an alert about orders with ``tags``: every untagged URL, and
@@ -198,4 +257,4 @@ class Notifier:
             return SendResult(False, f"notifier raised {type(exc).__name__}")
         if result.status == apprise.AppriseResultStatus.SUCCESS:
             return SendResult(True)
-        return SendResult(False, _why(result))
+        return SendResult(False, _why(result, self.redact))

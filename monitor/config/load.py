@@ -57,7 +57,12 @@ def parse_config(
 
 
 def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:
-    """Warn when a file that holds notification secrets can be read by other users."""
+    """Warn when a file that holds notification secrets can be read by other users.
+
+    A secret is what Apprise masks (a bot token, a password) and what it does not: a
+    webhook's path token (``json://host/hook/8f3a…``) and its credential headers
+    (``?+Authorization=…``, ``+X-Api-Key=…``), as ``monitor.redact`` tells them.
+    """
     try:
         mode = path.stat().st_mode
     except OSError:
