@@ -24,6 +24,15 @@ _RDFA_PRICE = '[property="price"], [property="schema:price"], [property="schema:
 _STRUCTURED = ", ".join((_LD_JSON, _ITEMPROP_PRICE, _RDFA_PRICE))
 _STRUCK = frozenset({"del", "s", "strike"})
 
+# A strategy reads at most this many price nodes or matches. A product page has a handful;
+# a page with thousands is a listing or an attack, and reading them all (each with its
+# scope and its currency) would cost time with the square of the page.
+MAX_PRICE_NODES = 100
+# A strategy that leaves nodes out before they count (struck-through prices, the prices of
+# related products) looks at up to this many: a carousel of accessories before the main
+# price must not hide it.
+MAX_EXAMINED = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class StructuredNodes:

@@ -7,79 +7,96 @@ does a second top-level Product when the first holds the page's heading. Old pri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from selectolax.lexbor import LexborNode
 
 from monitor.extract import prices, schema_org
-from monitor.extract.document import Document, Request, struck
+from monitor.extract.document import MAX_EXAMINED, Document, Request, struck
 from monitor.models import Availability, Candidate, Shop
 
 NAME = "microdata"
-_NESTED_PRICE = '[itemtype*="Product"] [itemtype*="Product"] [itemprop="price"]'
+
+
+@dataclass(frozen=True, slots=True)
+class _Scopes:
+    """The item scopes around a price node, found in one walk up the tree."""
+
+    closest: LexborNode | None  # the nearest itemscope: its currency and availability
+    product: LexborNode | None  # the nearest Product
+    nested: bool  # that Product sits inside another: a related item or an accessory
 
 
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from ``itemprop=price`` inside the page's main Product item."""
-    nodes = page.structured.itemprop_price
+    nodes = page.structured.itemprop_price[:MAX_EXAMINED]
     if not nodes:
         return []
-    tree = page.tree
     by_scope: dict[int, list[Candidate]] = {}
     tops: dict[int, LexborNode | None] = {}
-    nested = {n.mem_id for n in tree.css(_NESTED_PRICE)}
+    stated: dict[int, tuple[str | None, Availability]] = {}  # by scope, read once each
     for node in nodes:
-        if node.mem_id in nested or struck(node):
+        if struck(node):
+            continue
+        scopes = _scopes_of(node)
+        if scopes.nested:
             continue
         raw = node.attributes.get("content") or node.text(strip=True) or ""
         parsed = prices.parse_price(raw)
         if parsed is None:
             continue
-        scope = _closest_scope(node)
         currency, availability = parsed.currency, Availability.UNSTATED
-        if scope is not None:
-            currency_node = scope.css_first('[itemprop="priceCurrency"]')
-            if currency_node is not None:
-                currency = (
-                    currency_node.attributes.get("content") or currency_node.text(strip=True)
-                ) or currency
-            availability_node = scope.css_first('[itemprop="availability"]')
-            if availability_node is not None:
-                availability = schema_org.availability(
-                    availability_node.attributes.get("href")
-                    or availability_node.attributes.get("content")
-                    or availability_node.text(strip=True)
-                )
-        top = _product_scope(node)
+        if scopes.closest is not None:
+            key = scopes.closest.mem_id
+            if key not in stated:
+                stated[key] = _stated(scopes.closest)
+            currency = stated[key][0] or currency
+            availability = stated[key][1]
+        top = scopes.product
         key = top.mem_id if top is not None else 0
         tops[key] = top
         by_scope.setdefault(key, []).append(
             Candidate(NAME, parsed.amount, currency, raw=raw[:80], availability=availability)
         )
     if len(by_scope) > 1:
-        heading = tree.css_first("h1")
+        heading = page.tree.css_first("h1")
         for key, top in tops.items():
             if top is not None and heading is not None and _contains(top, heading):
                 return by_scope[key]
     return [c for group in by_scope.values() for c in group]
 
 
-def _product_scope(node: LexborNode) -> LexborNode | None:
-    """Return the Product item scope around a node (the nearest; nested ones are left out)."""
+def _scopes_of(node: LexborNode) -> _Scopes:
+    closest = product = None
     current: LexborNode | None = node.parent
     while current is not None:
-        itemtype = current.attributes.get("itemtype") if current.tag != "-undef" else None
+        attributes = current.attributes if current.tag != "-undef" else {}
+        if closest is None and "itemscope" in attributes:
+            closest = current
+        itemtype = attributes.get("itemtype")
         if itemtype and "Product" in itemtype:
-            return current
+            if product is not None:
+                return _Scopes(closest, product, nested=True)
+            product = current
         current = current.parent
-    return None
+    return _Scopes(closest, product, nested=False)
 
 
-def _closest_scope(node: LexborNode) -> LexborNode | None:
-    current: LexborNode | None = node.parent
-    while current is not None:
-        if "itemscope" in current.attributes:
-            return current
-        current = current.parent
-    return None
+def _stated(scope: LexborNode) -> tuple[str | None, Availability]:
+    """The currency and availability an item scope states."""
+    currency = None
+    currency_node = scope.css_first('[itemprop="priceCurrency"]')
+    if currency_node is not None:
+        currency = currency_node.attributes.get("content") or currency_node.text(strip=True)
+    availability = Availability.UNSTATED
+    availability_node = scope.css_first('[itemprop="availability"]')
+    if availability_node is not None:
+        availability = schema_org.availability(
+            availability_node.attributes.get("href")
+            or availability_node.attributes.get("content")
+            or availability_node.text(strip=True)
+        )
+    return currency or None, availability
 
 
 def _contains(ancestor: LexborNode, node: LexborNode) -> bool:

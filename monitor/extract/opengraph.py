@@ -6,7 +6,7 @@ They belong in the head, which is quick to search (a tag in the body is not read
 from __future__ import annotations
 
 from monitor.extract import prices
-from monitor.extract.document import Document, Request
+from monitor.extract.document import MAX_PRICE_NODES, Document, Request
 from monitor.models import Candidate, Shop
 
 NAME = "opengraph"
@@ -20,12 +20,14 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
         return []
     out = []
     for prefix in ("product:price", "og:price"):
-        for node in scope.css(f'meta[property="{prefix}:amount"]'):
+        nodes = scope.css(f'meta[property="{prefix}:amount"]')[:MAX_PRICE_NODES]
+        if not nodes:
+            continue
+        currency_node = tree.css_first(f'meta[property="{prefix}:currency"]')
+        currency = currency_node.attributes.get("content") if currency_node else None
+        for node in nodes:
             raw = node.attributes.get("content") or ""
             amount = prices.parse_amount(raw)
-            if amount is None:
-                continue
-            currency_node = tree.css_first(f'meta[property="{prefix}:currency"]')
-            currency = currency_node.attributes.get("content") if currency_node else None
-            out.append(Candidate(NAME, amount, currency, raw=raw[:80]))
+            if amount is not None:
+                out.append(Candidate(NAME, amount, currency, raw=raw[:80]))
     return out

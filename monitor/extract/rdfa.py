@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.extract import prices
-from monitor.extract.document import Document, Request, struck
+from monitor.extract.document import MAX_EXAMINED, Document, Request, struck
 from monitor.models import Candidate, Shop
 
 NAME = "rdfa"
@@ -13,7 +13,8 @@ _CURRENCY = '[property="priceCurrency"], [property="schema:priceCurrency"]'
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from RDFa price properties (OpenGraph's ``og:`` tags are its own strategy)."""
     out = []
-    for node in page.structured.rdfa_price:
+    stated: dict[int, str | None] = {}  # the currency beside the prices, by their parent
+    for node in page.structured.rdfa_price[:MAX_EXAMINED]:
         if node.tag == "meta" and (node.attributes.get("property") or "").startswith("og:"):
             continue
         if struck(node):
@@ -22,15 +23,14 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
         parsed = prices.parse_price(raw)
         if parsed is None:
             continue
-        currency = parsed.currency
         parent = node.parent
-        if parent is not None:
+        if parent is not None and parent.mem_id not in stated:
             currency_node = parent.css_first(_CURRENCY)
-            if currency_node is not None:
-                currency = (
-                    currency_node.attributes.get("content")
-                    or currency_node.text(strip=True)
-                    or currency
-                )
+            stated[parent.mem_id] = (
+                (currency_node.attributes.get("content") or currency_node.text(strip=True))
+                if currency_node is not None
+                else None
+            )
+        currency = (stated.get(parent.mem_id) if parent is not None else None) or parsed.currency
         out.append(Candidate(NAME, parsed.amount, currency, raw=raw[:80]))
     return out

@@ -5,10 +5,11 @@ The first group (or the whole match) is the price text.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from monitor.extract import prices
-from monitor.extract.document import Document, Request
+from monitor.extract.document import MAX_PRICE_NODES, Document, Request
 from monitor.models import Candidate, Shop
 
 NAME = "regex"
@@ -22,7 +23,7 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
 def from_regex(text: str, pattern: str) -> list[Candidate]:
     """Candidates from a regular expression's first group (or whole match) over the raw page."""
     out = []
-    for match in re.finditer(pattern, text):
+    for match in itertools.islice(re.finditer(pattern, text), MAX_PRICE_NODES):
         raw = match.group(1) if match.groups() else match.group(0)
         parsed = prices.parse_price(raw)
         if parsed is not None:

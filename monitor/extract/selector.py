@@ -6,7 +6,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor.extract import prices
-from monitor.extract.document import Document, Request, struck
+from monitor.extract.document import MAX_EXAMINED, Document, Request, struck
 from monitor.models import Candidate, Shop
 from monitor.models.values import split_attribute
 
@@ -30,7 +30,7 @@ def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
     except SelectolaxError:
         return []
     out = []
-    for node in nodes:
+    for node in nodes[:MAX_EXAMINED]:
         if struck(node):
             continue
         if attribute:

@@ -44,6 +44,14 @@ CASES = {
         [D("4599.00")],
     ),
     "no price item at all": (item("<p>Sold out</p>"), []),
+    # A strategy reads a bounded number of price nodes; those it leaves out do not count.
+    "150 accessories' prices before the main one": (
+        item(
+            "".join(item(scope(f"{n}.00"), name=f"Case {n}") for n in range(1, 151))
+            + scope("4999.00")
+        ),
+        [D("4999.00")],
+    ),
 }
 
 
