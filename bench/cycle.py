@@ -10,15 +10,17 @@ scheme. Pass 3 reads the same prices again and must add no history row. Each pas
 ``check_all`` (fetch -> extract -> rules -> record with the outbox) then ``deliver_due``,
 as ``price-monitor check`` does; the daemon runs the same ``check_product`` per job.
 
-Printed per pass: wall time, checks/s, CPU ms per check (this process's CPU time / checks;
-the shop's CPU is not counted), and at the end peak RSS and SQLite bytes per product and
-per check.
+Printed per pass: wall time, checks/s, CPU ms per check (the CPU time of this process and
+of the page readers, its worker processes, over the checks; the shop's CPU is not counted),
+and at the end peak RSS (this process, and the readers together) and SQLite bytes per
+product and per check.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import sys
 import tempfile
@@ -41,6 +43,7 @@ from monitor.config import MonitorSettings, load_config
 from monitor.delivery import deliver_due
 from monitor.fetch import Fetcher
 from monitor.history import History
+from monitor.reader import PageReader
 
 DELIVERED: list[str] = []
 
@@ -105,24 +108,77 @@ def database_size(database: Path) -> int:
     return sum(p.stat().st_size for p in database.parent.glob(database.name + "*"))
 
 
+def descendants(root: int, skip: int) -> list[int]:
+    """The processes below ``root`` (from /proc), leaving out ``skip`` and those below it."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child != skip:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def cpu_seconds(shop_pid: int) -> float:
+    """This process's CPU time plus its descendants' (the page readers), not the shop's."""
+    ticks = 0
+    for pid in descendants(os.getpid(), shop_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return time.process_time() + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def readers_rss(shop_pid: int) -> float:
+    """The resident memory of the page readers (and their fork server) now, in MB."""
+    total = 0
+    for pid in descendants(os.getpid(), shop_pid):
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except OSError:
+            continue
+    return total * resource.getpagesize() / 1e6
+
+
 async def one_pass(
-    name: str, products: list[Any], history: History, config: Any, concurrency: int
+    name: str,
+    products: list[Any],
+    history: History,
+    config: Any,
+    concurrency: int,
+    reader: PageReader,
+    shop_pid: int,
 ) -> PassFigures:
     DELIVERED.clear()
     settings = MonitorSettings(concurrency=concurrency, host_delay="0s", retries=0)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), cpu_seconds(shop_pid)
     async with Fetcher(settings, per_host=concurrency) as fetcher:
-        results = await check_all(
+        checked = await check_all(
             products,
             config=config,
             fetcher=fetcher,
+            reader=reader,
             history=history,
             clock=utcnow,
             concurrency=concurrency,
         )
+    results = checked.results
     await deliver_due(history.outbox, Notifier(config.notify.urls), clock=utcnow)
     figures = PassFigures(
-        name, len(results), time.perf_counter() - wall, time.process_time() - cpu, len(DELIVERED)
+        name,
+        len(results),
+        time.perf_counter() - wall,
+        cpu_seconds(shop_pid) - cpu,
+        len(DELIVERED),
     )
     failed = [r for r in results if r.observation.status.value != "price"]
     if failed:
@@ -145,7 +201,10 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
             f"{products_count} products, config loaded and synced in {time.perf_counter() - started:.1f} s"
         )
 
-        first = await one_pass("pass 1 (prices as paid)", products, history, config, concurrency)
+        reader = PageReader()
+        shop_pid = shop.pid
+        passes = (history, config, concurrency, reader, shop_pid)
+        first = await one_pass("pass 1 (prices as paid)", products, *passes)
         print(first.line())
         rows_before = history.db.execute("SELECT count(*) FROM prices").fetchone()[0]
 
@@ -154,12 +213,14 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
             for i in range(0, products_count, 10)
         }
         shop.set_prices(lowered)
-        second = await one_pass("pass 2 (10 % lowered)", products, history, config, concurrency)
+        second = await one_pass("pass 2 (10 % lowered)", products, *passes)
         print(second.line())
         verify_alerts(history, lowered)
 
-        third = await one_pass("pass 3 (unchanged)", products, history, config, concurrency)
+        third = await one_pass("pass 3 (unchanged)", products, *passes)
         print(third.line())
+        readers = readers_rss(shop_pid)
+        reader.close()
         rows_after = history.db.execute("SELECT count(*) FROM prices").fetchone()[0]
         history.close()
 
@@ -178,7 +239,7 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
         f"pass 3 added {rows_after - rows_before - len(lowered)} history rows"
     )
     print(f"CPU per check (all passes): {cpu:.2f} ms")
-    print(f"peak RSS: {peak:.0f} MB")
+    print(f"peak RSS: {peak:.0f} MB (the page readers beside it, at the end: {readers:.0f} MB)")
     print(
         f"SQLite: {size / 1e6:.1f} MB, {size / products_count:.0f} bytes/product, {size / checks:.0f} bytes/check"
     )

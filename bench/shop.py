@@ -126,6 +126,11 @@ class ShopProcess:
         if not ready.wait(30):
             raise RuntimeError("the bench shop did not start")
 
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None
+        return self._process.pid
+
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.port}/p/{index}"
 

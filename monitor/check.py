@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor import rules
 from monitor.config import Config
-from monitor.errors import FetchError
+from monitor.errors import FetchError, StateError
 from monitor.evidence import keep_page
-from monitor.extract import Request, extract, source_for
+from monitor.extract import Request, source_for
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.messages import compose, compose_failure, compose_window, format_money
@@ -27,12 +27,14 @@ from monitor.models import (
     Message,
     Observation,
     Order,
+    OrderState,
     PriceAlert,
     Product,
     ProductState,
     Remind,
     Status,
 )
+from monitor.reader import PageReader
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,15 @@ class CheckResult:
     observation: Observation
     new_alerts: int
     failures: int  # unreadable checks in a row, this one included
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPass:
+    """What a pass over products found: a result for each product it could record, and
+    why the others could not be (a full disk, a database locked too long)."""
+
+    results: list[CheckResult]
+    unrecorded: list[StateError]
 
 
 def watched_products(
@@ -81,10 +92,10 @@ def request_for(product: Product) -> Request:
 
 
 async def observe(
-    product: Product, fetcher: Fetcher, *, clock: Callable[[], datetime]
+    product: Product, fetcher: Fetcher, reader: PageReader, *, clock: Callable[[], datetime]
 ) -> Observation:
-    """Fetch a product's page (or its shop's API) and read its price; every failure becomes
-    an ``unknown``."""
+    """Fetch a product's page (or its shop's API) and read its price in a worker; every
+    failure becomes an ``unknown``."""
     request = request_for(product)
     source = source_for(product.shop, request)
     try:
@@ -97,16 +108,13 @@ async def observe(
             Status.NOT_FOUND, reason=f"HTTP {page.status}: the product page is gone"
         )
     else:
-        try:
-            extraction = extract(
-                page.text, request, shop=product.shop, url=page.url, content_type=page.content_type
-            )
-        except Exception as exc:  # a page that trips the parser is one unknown, not a crash
-            logger.exception("%s: extraction failed", product.url)
-            extraction = Extraction(
-                Status.UNKNOWN, reason=f"extraction failed: {type(exc).__name__}"
-            )
-    return Observation(product.url, page.fetched_at, extraction, body=page.body)
+        extraction = await reader.read(
+            page.text, request, shop=product.shop, url=page.url, content_type=page.content_type
+        )
+    # The alert names the page the price was read at: where a redirect led, for a page;
+    # the product's own page for a shop's API, which no support agent would open.
+    read_at = page.url if source.url == product.url else product.url
+    return Observation(read_at, page.fetched_at, extraction, body=page.body)
 
 
 async def check_product(
@@ -114,6 +122,7 @@ async def check_product(
     *,
     config: Config,
     fetcher: Fetcher,
+    reader: PageReader,
     history: History,
     clock: Callable[[], datetime],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -124,19 +133,19 @@ async def check_product(
     only sent if that read shows the same price: a flapping price alerts nobody.
     """
     confirm = config.monitor.confirm
-    before = history.product_state(product.id)
-    observation = await observe(product, fetcher, clock=clock)
-    owed = _owed(product, observation, history, clock())
+    observation = await observe(product, fetcher, reader, clock=clock)
+    before, states = await history.quick(_states, history, product)
+    owed = _owed(product, observation, states, clock())
     if confirm > timedelta(0) and _has_drop(owed):
         first = observation
         early = _failure_messages(product, before, first, config)
         early += [_compose(a, o, product, config, clock()) for o, a in owed if not _is_drop(a)]
-        history.record(product.id, first, early)
+        await history.quick(history.record, product.id, first, early)
         logger.info("%s: %s is new; confirming in %s", product.label, _price_text(first), confirm)
         await sleep(confirm.total_seconds())
-        before = history.product_state(product.id)
-        observation = await observe(product, fetcher, clock=clock)
-        owed = _owed(product, observation, history, clock())
+        observation = await observe(product, fetcher, reader, clock=clock)
+        before, states = await history.quick(_states, history, product)
+        owed = _owed(product, observation, states, clock())
         if observation.price != first.price:
             logger.info(
                 "%s: not confirmed (%s, then %s): no alert",
@@ -146,10 +155,12 @@ async def check_product(
             )
             owed = [(o, a) for o, a in owed if not _is_drop(a)]
     now = clock()
-    evidence = keep_page(config.evidence_dir, product.id, observation) if _has_drop(owed) else None
+    evidence = None
+    if _has_drop(owed):
+        evidence = await asyncio.to_thread(keep_page, config.evidence_dir, product.id, observation)
     messages = _failure_messages(product, before, observation, config)
     messages += [_compose(a, o, product, config, now, evidence) for o, a in owed]
-    new_alerts = history.record(product.id, observation, messages)
+    new_alerts = await history.quick(history.record, product.id, observation, messages)
     if observation.status is Status.PRICE:
         logger.info(
             "%s: %s (%s)", product.label, _price_text(observation), observation.extraction.strategy
@@ -170,15 +181,19 @@ def _has_drop(owed: Sequence[tuple[Order, PriceAlert]]) -> bool:
     return any(_is_drop(a) for _, a in owed)
 
 
+def _states(history: History, product: Product) -> tuple[ProductState, dict[str, OrderState]]:
+    """What the database remembers of a product and its orders (in the database thread)."""
+    orders = {order.id: history.order_state(order) for order in product.orders}
+    return history.product_state(product.id), orders
+
+
 def _owed(
-    product: Product, observation: Observation, history: History, now: datetime
+    product: Product, observation: Observation, states: Mapping[str, OrderState], now: datetime
 ) -> list[tuple[Order, PriceAlert]]:
     return [
         (order, alert)
         for order in product.orders
-        for alert in rules.evaluate(
-            order, product.shop, observation, history.order_state(order), now
-        )
+        for alert in rules.evaluate(order, product.shop, observation, states[order.id], now)
     ]
 
 
@@ -250,26 +265,36 @@ async def check_all(
     *,
     config: Config,
     fetcher: Fetcher,
+    reader: PageReader,
     history: History,
     clock: Callable[[], datetime],
     concurrency: int = CONCURRENCY,
-) -> list[CheckResult]:
+) -> CheckPass:
     """Check every product, a few at a time; one failing shop never stops the others.
 
     ``concurrency`` workers take the products in turn, so a pass over thousands of products
     holds a few checks in memory at once, not one task per product.
     """
     results: list[CheckResult | None] = [None] * len(products)
+    unrecorded: list[StateError] = []
     waiting = iter(enumerate(products))  # shared: each worker takes the next product
 
     async def worker() -> None:
         for index, product in waiting:
             try:
                 results[index] = await check_product(
-                    product, config=config, fetcher=fetcher, history=history, clock=clock
+                    product,
+                    config=config,
+                    fetcher=fetcher,
+                    reader=reader,
+                    history=history,
+                    clock=clock,
                 )
+            except StateError as exc:  # the disk is full, the database locked too long
+                logger.warning("%s: the check could not be recorded: %s", product.label, exc)
+                unrecorded.append(exc)
             except Exception:
                 logger.exception("%s: check failed", product.label)
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(products)))))
-    return [r for r in results if r is not None]
+    return CheckPass([r for r in results if r is not None], unrecorded)

@@ -31,13 +31,15 @@ from monitor.check import CheckResult, check_product, remind, watched_products
 from monitor.clock import utcnow
 from monitor.config import Config, load_config
 from monitor.delivery import DeliveryReport, deliver_due
-from monitor.errors import ConfigError, Problem
+from monitor.errors import ConfigError, DatabaseMoved, DiskFull, Problem, StateError
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.history.schema import daemon_pidfile
 from monitor.logs import log_times_in
 from monitor.messages import compose_config_refused
 from monitor.models import Product
+from monitor.private import create_private
+from monitor.reader import PageReader
 from monitor.sdnotify import SystemdNotifier
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class Daemon:
         *,
         history: History | None = None,
         fetcher: Fetcher | None = None,
+        reader: PageReader | None = None,
         clock: Callable[[], datetime] = utcnow,
         env: Mapping[str, str] = os.environ,
         first_checks_within: timedelta = timedelta(minutes=1),
@@ -75,6 +78,7 @@ class Daemon:
         self.config = config
         self.history = history or History.open(config.database)
         self.fetcher = fetcher or Fetcher(config.monitor)
+        self.reader = reader or PageReader(time_limit=config.monitor.read_limit)
         self.clock = clock
         self.env = env
         self.first_checks_within = first_checks_within
@@ -90,6 +94,9 @@ class Daemon:
         self._running: set[asyncio.Task[object]] = set()
         self._jobs: dict[str, Product] = {}
         self._status_sent = float("-inf")
+        self._pending = 0  # alerts waiting in the outbox, as the last look found
+        self._delivery_paused: DiskFull | None = None  # the disk is full: nothing is sent
+        self._failure: StateError | None = None  # why the daemon stopped by itself
         self._config_stamp = _stamp(config.path)
 
     async def __aenter__(self) -> Daemon:
@@ -97,6 +104,7 @@ class Daemon:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.fetcher.aclose()
+        self.reader.close()
         self.history.close()
         self.systemd.close()
 
@@ -118,6 +126,8 @@ class Daemon:
         with _announced(daemon_pidfile(self.config.database)):
             await self._run()
         logger.info("stopped")
+        if self._failure is not None:
+            raise self._failure
 
     async def _run(self) -> None:
         # Sends run in their own task, never inside a scheduler job: shutting the scheduler
@@ -131,7 +141,7 @@ class Daemon:
             )
         scheduler = self.scheduler
         try:
-            self._sync_jobs()
+            await self._sync_jobs()
             scheduler.add_job(
                 self._remind,
                 IntervalTrigger(seconds=REMIND_EVERY.total_seconds()),
@@ -150,10 +160,15 @@ class Daemon:
             self.systemd.ready(self.status_line())
             await self._stopping.wait()
             self.systemd.stopping()
+            self.reader.abandon()  # a page being read is not waited for; fetches are
             logger.info("stopping: waiting for %d running checks", len(self._running))
         finally:
             if scheduler.running:
                 scheduler.pause()  # no new checks; running ones go on
+            if self._running:
+                await asyncio.wait(set(self._running), timeout=SHUTDOWN_GRACE.total_seconds())
+            for check in set(self._running):  # past the grace: a page being read is abandoned
+                check.cancel()
             if self._running:
                 await asyncio.wait(set(self._running), timeout=SHUTDOWN_GRACE.total_seconds())
             if scheduler.running:
@@ -164,36 +179,40 @@ class Daemon:
             self._outbox_wake.set()
             await outbox  # one last delivery, then it returns
 
-    def _report_status(self) -> None:
-        """Send STATUS= at most every few seconds: building it scans every job."""
+    def _report_status(self, *, now_anyway: bool = False) -> None:
+        """Send STATUS= at most every few seconds (building it scans every job), or at once
+        when ``now_anyway`` (a change the user must see, like delivery pausing)."""
         if not self.systemd.enabled:
             return
         now = time.monotonic()
-        if now - self._status_sent >= STATUS_EVERY.total_seconds():
+        if now_anyway or now - self._status_sent >= STATUS_EVERY.total_seconds():
             self._status_sent = now
             self.systemd.status(self.status_line())
 
     def status_line(self) -> str:
-        """Return the one-line status for systemd: what is watched, what is next, what waits."""
+        """Return the one-line status for systemd: what is watched, what is next, what waits
+        (as the outbox's last round found it: this reads no database)."""
         orders = sum(len(p.orders) for p in self._jobs.values())
         parts = [f"watching {orders} order{'s' * (orders != 1)}"]
         if self.scheduler.running:
             times = [j.next_run_time for j in self.scheduler.get_jobs() if j.next_run_time]
             if times:
                 parts.append(f"next check {min(times).astimezone(self.config.timezone):%H:%M}")
-        pending = self.history.outbox.pending_count()
+        pending = self._pending
         if pending:
             parts.append(f"{pending} alert{'s' * (pending != 1)} pending")
+        if self._delivery_paused is not None:
+            parts.append("delivery paused: disk full")
         return ", ".join(parts)
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def _sync_jobs(self) -> None:
+    async def _sync_jobs(self) -> None:
         """Make the scheduler's jobs match the config: add, reschedule, drop."""
-        wanted = {
-            f"product:{p.id}": p
-            for p in watched_products(self.config, self.history, now=self.clock())
-        }
+        products = await self.history.run(
+            watched_products, self.config, self.history, now=self.clock()
+        )
+        wanted = {f"product:{p.id}": p for p in products}
         for job_id in set(self._jobs) - set(wanted):
             logger.info("%s: no longer watched", self._jobs[job_id].label)
             self._drop_job(job_id)
@@ -241,6 +260,7 @@ class Daemon:
                 product,
                 config=self.config,
                 fetcher=self.fetcher,
+                reader=self.reader,
                 history=self.history,
                 clock=self.clock,
                 sleep=self._sleep_unless_stopping,
@@ -249,8 +269,18 @@ class Daemon:
                 self.on_check(result)
             if result.new_alerts:
                 self._outbox_wake.set()
+                outbox = self.history.outbox
+                self._pending = await outbox.quick(outbox.pending_count)
             self._schedule_after(job_id, product, result)
             self._report_status()
+        except StateError as exc:  # the disk is full, the database locked too long
+            logger.warning("%s: the check could not be recorded: %s", product.label, exc)
+        except asyncio.CancelledError:
+            if not self._stopping.is_set():
+                raise
+            # Stopping: the page being read was abandoned, and nothing of it recorded. It
+            # is no failure of the job's (APScheduler would log it as one).
+            logger.debug("%s: check abandoned: the daemon is stopping", product.label)
         except Exception:
             logger.exception("%s: check failed", product.label)
         finally:
@@ -290,21 +320,31 @@ class Daemon:
                 await asyncio.wait_for(self._reload_requested.wait(), CONFIG_POLL.total_seconds())
             forced = self._reload_requested.is_set()
             self._reload_requested.clear()
+            moved = self.history.moved()
+            if moved is not None:
+                self._failure = DatabaseMoved(str(self.config.database), moved)
+                logger.error(
+                    "%s; stopping, so that the service starts again on the database that is "
+                    "there now (writes from here on would be lost)",
+                    self._failure,
+                )
+                self.stop()
+                return
             stamp = _stamp(self.config.path)
             if forced or (stamp != self._config_stamp and stamp is not None):
                 self._config_stamp = stamp
                 try:
-                    self.reload(reason="SIGHUP" if forced else "the file changed")
+                    await self.reload(reason="SIGHUP" if forced else "the file changed")
                 except Exception as exc:  # the next edit or SIGHUP must still be heard
                     logger.exception("config reload failed; the previous config keeps running")
-                    self._refuse(
+                    await self._refuse(
                         ConfigError(
                             self.config.path.name,
                             [Problem("", f"it could not be applied ({type(exc).__name__}: {exc})")],
                         )
                     )
 
-    def reload(self, *, reason: str) -> bool:
+    async def reload(self, *, reason: str) -> bool:
         """Re-read the config file; apply it if valid, else keep the old one and say why."""
         self.systemd.reloading()
         try:
@@ -315,7 +355,7 @@ class Daemon:
                 reason,
                 exc.render(),
             )
-            self._refuse(exc)
+            await self._refuse(exc)
             self.systemd.ready(self.status_line())
             return False
         if new.database != self.config.database:
@@ -328,12 +368,23 @@ class Daemon:
         log_times_in(new.timezone)
         self.notifier = Notifier(new.notify.urls)
         self.fetcher.settings = new.monitor
-        self._sync_jobs()
+        self._outbox_wake.set()  # routing may have changed: what waits is tried again
+        try:
+            await self._sync_jobs()
+        except StateError as exc:  # the edit is good; the database cannot take it yet
+            logger.error(
+                "config reloaded (%s), but its orders could not be written down (%s): the "
+                "products already watched go on; the rest wait for the next reload",
+                reason,
+                exc,
+            )
+            self.systemd.ready(self.status_line())
+            return True
         logger.info("config reloaded (%s): %s", reason, self.status_line())
         self.systemd.ready(self.status_line())
         return True
 
-    def _refuse(self, error: ConfigError) -> None:
+    async def _refuse(self, error: ConfigError) -> None:
         """Tell the user, once per refused text, why the edit was not applied."""
         try:
             text = self.config.path.read_bytes()
@@ -341,7 +392,8 @@ class Daemon:
             text = error.render().encode()
         message = compose_config_refused(self.config.path, error.problems, text)
         try:
-            if self.history.outbox.enqueue([message], now=self.clock()):
+            outbox = self.history.outbox
+            if await outbox.run(outbox.enqueue, [message], now=self.clock()):
                 self._outbox_wake.set()
         except Exception:  # the database itself may be what failed; the log still says why
             logger.exception("could not keep the config-refused alert")
@@ -359,7 +411,7 @@ class Daemon:
     async def _remind(self) -> None:
         """Enqueue window-closing reminders and window-closed summaries that are due."""
         try:
-            if remind(self.config, self.history, now=self.clock()):
+            if await self.history.run(remind, self.config, self.history, now=self.clock()):
                 self._outbox_wake.set()
         except Exception:
             logger.exception("reminders failed")
@@ -372,6 +424,7 @@ class Daemon:
                 await asyncio.wait_for(self._outbox_wake.wait(), OUTBOX_INTERVAL.total_seconds())
             self._outbox_wake.clear()
             closing = self._outbox_closing
+            was_paused = self._delivery_paused is not None
             logger.debug(
                 "%d asyncio tasks, %d checks running", len(asyncio.all_tasks()), len(self._running)
             )
@@ -382,11 +435,26 @@ class Daemon:
                     clock=self.clock,
                     quiet=self.config.quiet_hours,
                 )
+            except DiskFull as exc:
+                if self._delivery_paused is None:
+                    logger.error(
+                        "%s: delivery paused until it can be written (an alert sent now could "
+                        "not be recorded, and would be sent again); price checks go on",
+                        exc,
+                    )
+                self._delivery_paused = exc
             except Exception:
                 logger.exception("outbox delivery failed")
             else:
+                if self._delivery_paused is not None:
+                    logger.warning("the database can be written again: delivery resumed")
+                    self._delivery_paused = None
                 if self.on_delivery is not None and (report.sent or report.failed):
                     self.on_delivery(report)
+            with contextlib.suppress(Exception):  # only the status line needs it
+                outbox = self.history.outbox
+                self._pending = await outbox.quick(outbox.pending_count)
+                self._report_status(now_anyway=was_paused != (self._delivery_paused is not None))
             if closing:
                 return
 
@@ -401,8 +469,12 @@ def _announced(pidfile: Path) -> Iterator[None]:
     """Say, beside the database, that this process uses it: a command that finds the database
     locked can then name the daemon."""
     try:
-        pidfile.write_text(f"{os.getpid()}\n")
-        pidfile.chmod(0o600)
+        pidfile.unlink(missing_ok=True)  # a stale one, from a daemon that was killed
+        fd = create_private(pidfile)
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
     except OSError as exc:
         logger.debug("cannot write %s: %s", pidfile, exc)
     try:

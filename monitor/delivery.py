@@ -10,15 +10,18 @@ restarts: the wait is in the database), and after about a week it is given up (`
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from monitor.backoff import backoff
 from monitor.channels import Notifier
+from monitor.errors import StateError
 from monitor.history import Outbox
 from monitor.models import URGENT_KINDS, AlertKind, QuietHours
 
@@ -29,6 +32,16 @@ LONGEST_RETRY = timedelta(hours=6)
 GIVE_UP_AFTER = 40  # failed sends; about a week at the longest retry interval
 # Alerts about the whole config, not about some orders: every target gets them.
 FOR_EVERYONE = frozenset({AlertKind.CONFIG_REJECTED, AlertKind.TEST})
+
+
+async def _write(outbox: Outbox, write: Callable[[], None]) -> None:
+    """Write down how a send went. If it cannot be (the disk is full, the database locked
+    too long), keep it to write first next time, and stop the round (the StateError)."""
+    try:
+        await outbox.quick(write)
+    except StateError:
+        outbox.unwritten.append(write)
+        raise
 
 
 def _minutes(wait: timedelta) -> str:
@@ -43,14 +56,16 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def sender_name() -> str:
-    """This process, as the owner of the alerts it leases: ``host/pid``."""
-    return f"{socket.gethostname()}/{os.getpid()}"
+    """This process, as the owner of the alerts it leases: ``host/pid/start``, its start
+    time in clock ticks since boot telling it apart from a later process with its pid."""
+    return f"{socket.gethostname()}/{os.getpid()}/{_started(os.getpid()) or ''}"
 
 
 def sender_alive(owner: str) -> bool:
     """Return False only for a sender known to be gone: a process of this host that has
-    ended. Of another host's sender nothing is known; its lease runs out instead."""
-    host, _, pid = owner.rpartition("/")
+    ended (its pid is free, or belongs to a process started since). Of another host's
+    sender nothing is known; its lease runs out instead."""
+    host, pid, started = [*owner.split("/"), "", ""][:3]
     if host != socket.gethostname() or not pid.isdigit():
         return True
     try:
@@ -58,8 +73,18 @@ def sender_alive(owner: str) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process: alive
-    return True
+        pass  # someone else's process: alive, unless it is another one by now
+    # pids are reused (32,768 of them, on many machines): the same start time, or none
+    # recorded (an older version's lease), is the same process.
+    return not started or _started(int(pid)) in (None, started)
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +113,29 @@ async def deliver_due(
     if not len(notifier):
         return DeliveryReport()  # no [notify] urls: alerts are kept, as the config warns
     owner = owner or sender_name()
-    released = outbox.release_abandoned(alive=sender_alive)
+    # Every outbox call is quick (DatabaseThread.quick): the event loop never waits for a lock.
+    # What a full disk (or a lock held too long) kept from being written is written first;
+    # until it can be (the StateError is raised meanwhile), nothing is sent. Nor is anything
+    # sent while the disk has less than ROOM_TO_WRITE left (DiskFull).
+    alive: Callable[[str], bool] = sender_alive
+    if outbox.unwritten:
+        written = await outbox.quick(outbox.write_unwritten)
+        logger.warning("the database can be written again: %d delivery outcomes written", written)
+        # The alerts this sender held when the disk filled go back in the queue: their
+        # targets that have them are written down, and only the others are sent to.
+        alive = lambda other: other != owner and sender_alive(other)  # noqa: E731
+    released = await outbox.quick(outbox.release_abandoned, alive=alive)
     if released:
         logger.info("%d alerts whose sender had stopped are queued again", released)
     sent = failed = unreached = 0
     now = clock()
     urgent_only = quiet is not None and now in quiet
-    held = outbox.count_due(now, kinds=set(AlertKind) - URGENT_KINDS) if urgent_only else 0
+    held = 0
+    if urgent_only:
+        held = await outbox.quick(outbox.count_due, now, kinds=set(AlertKind) - URGENT_KINDS)
     after = 0
-    while entry := outbox.lease_next(
+    while entry := await outbox.quick(
+        outbox.lease_next,
         clock(),  # each lease runs from when it is taken: a long round must not shorten it
         owner=owner,
         after_id=after,
@@ -113,6 +152,9 @@ async def deliver_due(
         ]
         errors: list[str] = []
         reached = bool(entry.delivered)
+        if recipients:
+            # A disk about to fill: stop before sending what might not be written down.
+            await outbox.quick(outbox.check_room)
         if not recipients and not entry.delivered:
             errors.append(notifier.no_recipient_reason(message.tags))
         for recipient in recipients:
@@ -124,12 +166,14 @@ async def deliver_due(
                 attachments=message.attachments,
             )
             if result.ok:
-                outbox.mark_delivered(entry.id, recipient.key)
+                await _write(
+                    outbox, functools.partial(outbox.mark_delivered, entry.id, recipient.key)
+                )
                 reached = True
             else:
                 errors.append(f"{recipient.name}: {result.error}")
         if not errors:
-            outbox.mark_sent(entry.id, clock())
+            await _write(outbox, functools.partial(outbox.mark_sent, entry.id, clock()))
             sent += 1
             logger.info("alert %s sent: %s", entry.id, message.title)
             continue
@@ -137,19 +181,26 @@ async def deliver_due(
         wait = retry_delay(attempts)
         retry_at = clock() + wait
         give_up = attempts >= GIVE_UP_AFTER
-        outbox.mark_failed(
-            entry.id,
-            owner=owner,
-            error="; ".join(errors)[:500],
-            retry_at=retry_at,
-            give_up=give_up,
+        # Targets are named masked already; the redaction is for whatever else an error quotes,
+        # done before the text is cut short (a secret cut in two would not be found).
+        error = notifier.redact("; ".join(errors))
+        await _write(
+            outbox,
+            functools.partial(
+                outbox.mark_failed,
+                entry.id,
+                owner=owner,
+                error=error[:500],
+                retry_at=retry_at,
+                give_up=give_up,
+            ),
         )
         failed += 1
         unreached += not reached
         logger.warning(
             "alert %s not sent (%s); %s",
             entry.id,
-            "; ".join(errors)[:200],
+            error[:200],
             "giving up: `price-monitor alerts --retry` tries again"
             if give_up
             else f"retrying in {_minutes(wait)}",

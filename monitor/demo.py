@@ -136,7 +136,8 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
         sent = asyncio.run(_drive(config, shop, echo=echo, timeout=timeout))
         history = History.open(config.database)
         try:
-            rows = status_rows(config, history, now=utcnow())
+            ids = history.sync_orders(config.orders, now=utcnow())
+            rows = status_rows(config, history, ids, now=utcnow())
         finally:
             history.close()
         echo("\n`price-monitor status` now shows:\n")

@@ -4,7 +4,9 @@ MonitorError                 base: anything the user can act on
 ├── ConfigError              the config file is missing or invalid (every problem listed)
 ├── FetchError               a page could not be fetched (network, HTTP status, size cap)
 └── StateError               the state database is unusable or an order is unknown
-    └── DatabaseLocked       another process held the write lock too long
+    ├── DatabaseLocked       another process held the write lock too long
+    ├── DiskFull             the database cannot be written: no space left
+    └── DatabaseMoved        the database file was deleted or replaced under the daemon
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ class FetchError(MonitorError):
 
 class StateError(MonitorError):
     """The state database cannot be used, or it does not know a requested order."""
+
+
+class DiskFull(StateError):
+    """The database could not be written: the disk (or the file system's quota) is full."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"disk full: cannot write the database at {path}")
+
+
+class DatabaseMoved(StateError):
+    """The database file was deleted or replaced while the daemon had it open: what the
+    daemon would write from then on would be lost, or split between two files."""
+
+    def __init__(self, path: str, what: str) -> None:
+        self.path = path
+        super().__init__(f"the database {path} {what} while the daemon was running")
 
 
 class DatabaseLocked(StateError):

@@ -21,6 +21,7 @@ from monitor.extract import Document, Request, extract_document, prices, source_
 from monitor.fetch import Fetcher, decode
 from monitor.messages import format_money
 from monitor.models import Availability, Extraction, PageVerdict, Shop, Status
+from monitor.reader import PageReader
 from monitor.shops import shop_for_host
 
 
@@ -83,8 +84,14 @@ def pick_shop(target: str, shops: Mapping[str, Shop], name: str | None) -> Shop:
     return shops["generic"]
 
 
-async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) -> ProbeResult:
-    """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict."""
+async def probe(
+    target: str, *, shop: Shop, request: Request, fetcher: Fetcher, reader: PageReader
+) -> ProbeResult:
+    """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict.
+
+    The page is read in the reader's worker, within its time limit, as in a check: a page
+    that would take minutes to parse is an ``unknown`` that says so.
+    """
     if is_url(target):
         request = replace(request, product_url=request.product_url or target)
         source = source_for(shop, request)
@@ -105,7 +112,21 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
             return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=reason), target)
         content_type = "application/json" if path.suffix.lower() == ".json" else "text/html"
         text, where = decode(body, content_type), request.product_url
-    document = Document(text, where, content_type)
+    found = await reader.run(
+        explain, text, request, shop=shop, url=where, content_type=content_type
+    )
+    if isinstance(found, Extraction):  # the page could not be read in time, or at all
+        return ProbeResult(target, shop, found, where or target)
+    extraction, window_days, suggestions = found
+    return ProbeResult(target, shop, extraction, where or target, window_days, suggestions)
+
+
+def explain(
+    text: str, request: Request, *, shop: Shop, url: str, content_type: str
+) -> tuple[Extraction, int | None, tuple[Suggestion, ...]]:
+    """What a probe shows of a page (run in a reader's worker): the verdict, the window the
+    page advertises, and selectors for what looks like a price when no price was found."""
+    document = Document(text, url, content_type)
     extraction = extract_document(document, request, shop=shop)
     suggestions: tuple[Suggestion, ...] = ()
     window_days = None
@@ -113,7 +134,7 @@ async def probe(target: str, *, shop: Shop, request: Request, fetcher: Fetcher) 
         window_days = window_label(document.tree, shop)
         if extraction.status is not Status.PRICE and extraction.page is not PageVerdict.BLOCKED:
             suggestions = tuple(suggest_selectors(document.tree))
-    return ProbeResult(target, shop, extraction, where or target, window_days, suggestions)
+    return extraction, window_days, suggestions
 
 
 def window_label(tree: LexborHTMLParser, shop: Shop) -> int | None:

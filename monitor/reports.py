@@ -7,7 +7,7 @@ aligned text out, CJK characters counted two columns wide, times in the user's z
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,16 +42,20 @@ class StatusRow:
     claim: ClaimState | None = None  # the latest claim step
 
 
-def status_rows(config: Config, history: History, *, now: datetime) -> list[StatusRow]:
-    """Return the status of every order in the config, reading prices from the database."""
-    product_ids = history.sync_orders(config.orders, now=now)
+def status_rows(
+    config: Config, history: History, product_ids: Mapping[str, int], *, now: datetime
+) -> list[StatusRow]:
+    """Return the status of every order in the config, reading prices from the database;
+    ``product_ids`` is each order's product (``History.sync_orders``)."""
     rows = []
     for order in config.orders:
         window = window_for(order, config.shop_of(order))
-        product = history.product_state(product_ids[order.id])
+        # On a full disk, an order the database has never seen has no history yet.
+        product_id = product_ids.get(order.id)
+        product = history.product_state(product_id) if product_id is not None else None
         runs = [
             r
-            for r in history.price_runs(product.id)
+            for r in (history.price_runs(product.id) if product else [])
             if r.price.currency == order.currency and r.last_seen >= window.start
         ]
         claim = history.latest_claim(order.id)
@@ -66,9 +70,9 @@ def status_rows(config: Config, history: History, *, now: datetime) -> list[Stat
                 lowest=min((r.price for r in runs), key=lambda m: m.amount) if runs else None,
                 difference=paid - current if current else None,
                 window=_time_left(window, now),
-                last_check=product.last_checked_at,
-                last_status=product.last_status,
-                last_reason=product.last_reason,
+                last_check=product.last_checked_at if product else None,
+                last_status=product.last_status if product else None,
+                last_reason=product.last_reason if product else None,
                 claim=claim.state if claim else None,
             )
         )

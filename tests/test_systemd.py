@@ -214,3 +214,21 @@ def test_check_timer(prefix: str) -> None:
     assert one(timer, "Install", "WantedBy") == "timers.target"
     # verify doesn't notice a timer whose service is missing, so check it here.
     assert (UNIT_DIR / f"{prefix}price-monitor-check.service").is_file()
+
+
+def megabytes(size: str) -> int:
+    """``384M`` as 384; ``1G`` as 1024."""
+    match = re.fullmatch(r"(\d+)([MG])", size)
+    assert match is not None, f"expected a size like 384M, got {size!r}"
+    return int(match[1]) * (1024 if match[2] == "G" else 1)
+
+
+@pytest.mark.parametrize("name", (*SANDBOXED, *(f"user/{n}" for n in SANDBOXED)))
+def test_memory_is_bounded_and_a_killed_page_reader_does_not_stop_the_service(name: str) -> None:
+    unit = parse_unit(UNIT_DIR / name)
+    high = megabytes(one(unit, "Service", "MemoryHigh"))
+    hard = megabytes(one(unit, "Service", "MemoryMax"))
+    # The bench's daemon with 10,000 products and its readers stay near 200 MB: the bounds
+    # leave room for that and a page, and throttle before they kill.
+    assert 256 <= high < hard <= 1024
+    assert one(unit, "Service", "OOMPolicy") == "continue"

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from monitor.cli.common import load
+from monitor.cli.common import load, open_for_reading
 from monitor.errors import MonitorError
 
 # OutboxStatus's values, spelled out so that --help need not load the models (a test keeps
@@ -33,10 +33,11 @@ def alerts(ctx: click.Context, retry: bool, only: str | None, limit: int) -> Non
     from monitor.clock import utcnow
     from monitor.history import History
     from monitor.models import OutboxStatus
+    from monitor.redact import redact, url_secrets
     from monitor.reports import render_alerts
 
     config = load(ctx, thorough=retry)
-    history = History.open(config.database)
+    history = History.open(config.database) if retry else open_for_reading(config)
     try:
         if retry:
             from monitor.channels import Notifier
@@ -54,7 +55,9 @@ def alerts(ctx: click.Context, retry: bool, only: str | None, limit: int) -> Non
     if not entries:
         click.echo("No alerts" + (f" with status {only}." if only else " yet."))
         return
-    click.echo(render_alerts(entries, tz=config.timezone))
+    # An error stored by an older version may name a webhook with its secret path.
+    secrets = {s for target in config.notify.urls for s in url_secrets(target.url)}
+    click.echo(redact(render_alerts(entries, tz=config.timezone), secrets))
 
 
 @click.command(name="notify-test")

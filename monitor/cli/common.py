@@ -11,6 +11,7 @@ import click
 
 if TYPE_CHECKING:
     from monitor.config import Config
+    from monitor.history import History
     from monitor.models import Order
 
 
@@ -38,6 +39,33 @@ def load(ctx: click.Context, *, thorough: bool = True) -> Config:
     for warning in config.warnings:
         click.echo(f"warning: {config.path.name}: {warning}", err=True)
     return config
+
+
+def open_for_reading(config: Config) -> History:
+    """Open the database for a command that only shows what it holds (``status``,
+    ``alerts``, ``savings``). On a full disk it says so and reads the database as it is."""
+    from monitor.errors import DiskFull
+    from monitor.history import History
+
+    try:
+        return History.open(config.database)
+    except DiskFull as full:
+        history = History.open_read_only(config.database)
+        click.echo(f"warning: {full}; showing what it holds", err=True)
+        return history
+
+
+def orders_for_reading(config: Config, history: History) -> dict[str, int]:
+    """Store the config's orders and return each one's product id, for a command that only
+    shows: on a full disk it says so and looks them up instead (``open_for_reading``)."""
+    from monitor.clock import utcnow
+    from monitor.errors import DiskFull
+
+    try:
+        return history.sync_orders(config.orders, now=utcnow())
+    except DiskFull as full:
+        click.echo(f"warning: {full}; showing what it holds", err=True)
+        return history.product_ids_of(config.orders)
 
 
 def order_named(config: Config, order_id: str) -> Order:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import click
 
-from monitor.cli.common import AMOUNT, load, order_named
+from monitor.cli.common import AMOUNT, load, open_for_reading, order_named, orders_for_reading
 
 # RefundForm's values, spelled out so that --help need not load the models (a test keeps
 # them the same).
@@ -20,13 +20,12 @@ FORMS = ("cash", "coupon", "credit")
 def status(ctx: click.Context) -> None:
     """Show every order: paid, current and lowest price, difference, days left, last check."""
     from monitor.clock import utcnow
-    from monitor.history import History
     from monitor.reports import render_status, status_rows
 
     config = load(ctx, thorough=False)
-    history = History.open(config.database)
+    history = open_for_reading(config)
     try:
-        rows = status_rows(config, history, now=utcnow())
+        rows = status_rows(config, history, orders_for_reading(config, history), now=utcnow())
         pending = history.outbox.pending_count()
     finally:
         history.close()
@@ -170,14 +169,13 @@ def savings(ctx: click.Context) -> None:
     """Show what price protection brought in, per currency: refunded, pending, to claim, missed."""
     from monitor import ledger
     from monitor.clock import utcnow
-    from monitor.history import History
     from monitor.models import OrderState
     from monitor.reports import render_savings
 
     config = load(ctx, thorough=False)
-    history = History.open(config.database)
+    history = open_for_reading(config)
     try:
-        history.sync_orders(config.orders, now=utcnow())
+        orders_for_reading(config, history)
         states = history.order_states(config.orders)
         removed = history.removed_orders(o.id for o in config.orders)
         states |= {o: OrderState(claims=tuple(history.claims(o))) for o in removed}

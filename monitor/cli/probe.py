@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -54,7 +55,7 @@ def probe(
     from monitor.extract import Request
     from monitor.probe import render_probe
 
-    shops = _shops_for_probe(ctx)
+    shops, read_limit = _shops_for_probe(ctx)
     if shop_name is not None and shop_name not in shops:
         raise click.BadParameter(
             f"unknown shop {shop_name!r}; known: {', '.join(sorted(shops))}", param_hint="--shop"
@@ -64,7 +65,7 @@ def probe(
             "expected a 3-letter ISO code such as CNY", param_hint="--currency"
         )
     request = Request(sku=sku, selector=selector, currency=currency.upper() if currency else None)
-    results = asyncio.run(_probe_all(targets, shops, shop_name, request))
+    results = asyncio.run(_probe_all(targets, shops, shop_name, request, read_limit))
     for result in results:
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
@@ -72,27 +73,39 @@ def probe(
             click.echo(render_probe(result))
 
 
-def _shops_for_probe(ctx: click.Context) -> Mapping[str, Shop]:
-    # probe is for before the first order: without a config file, the built-in shops serve.
+def _shops_for_probe(ctx: click.Context) -> tuple[Mapping[str, Shop], timedelta | None]:
+    """The shops to read with, and the config's time limit per page (None: the default).
+    probe is for before the first order: without a config file, the built-in shops serve."""
     explicit = ctx.find_root().obj["config_path"] is not None
     if explicit or config_path(ctx).exists():
-        return load(ctx).shops
+        config = load(ctx)
+        return config.shops, config.monitor.read_limit
     from monitor.shops import catalogue
 
-    return catalogue()
+    return catalogue(), None
 
 
 async def _probe_all(
-    targets: Sequence[str], shops: Mapping[str, Shop], shop_name: str | None, request: Request
+    targets: Sequence[str],
+    shops: Mapping[str, Shop],
+    shop_name: str | None,
+    request: Request,
+    read_limit: timedelta | None,
 ) -> list[ProbeResult]:
     from monitor.fetch import Fetcher
     from monitor.probe import pick_shop
     from monitor.probe import probe as run_probe
+    from monitor.reader import TIME_LIMIT, PageReader
 
-    async with Fetcher() as fetcher:
+    reader = PageReader(workers=1, time_limit=read_limit or TIME_LIMIT)
+    async with Fetcher() as fetcher, reader:
         return [
             await run_probe(
-                t, shop=pick_shop(t, shops, shop_name), request=request, fetcher=fetcher
+                t,
+                shop=pick_shop(t, shops, shop_name),
+                request=request,
+                fetcher=fetcher,
+                reader=reader,
             )
             for t in targets
         ]

@@ -82,17 +82,26 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
     from monitor.history import History
     from monitor.messages import format_money
     from monitor.models import Status
+    from monitor.reader import PageReader
 
     history = History.open(config.database)
     try:
         products = watched_products(config, history, now=utcnow(), only=only)
         if not products:
             click.echo("Nothing to check: no order has an open price-protection window.")
-        async with Fetcher(config.monitor) as fetcher:
-            results = await check_all(
-                products, config=config, fetcher=fetcher, history=history, clock=utcnow
+        async with (
+            Fetcher(config.monitor) as fetcher,
+            PageReader(time_limit=config.monitor.read_limit) as reader,
+        ):
+            checked = await check_all(
+                products,
+                config=config,
+                fetcher=fetcher,
+                reader=reader,
+                history=history,
+                clock=utcnow,
             )
-        for result in results:
+        for result in checked.results:
             observation = result.observation
             if observation.status is Status.PRICE and observation.price is not None:
                 line = f"{format_money(observation.price)} ({observation.extraction.strategy})"
@@ -104,6 +113,9 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
                 else ""
             )
             click.echo(f"{result.product.label}: {line}{new}")
+        if checked.unrecorded:
+            # Nothing is sent that could not be written down: the first reason is the exit.
+            raise checked.unrecorded[0]
         reminded = remind(config, history, now=utcnow())
         if reminded:
             click.echo(f"{reminded} window reminder{'s' * (reminded != 1)}")

@@ -91,6 +91,8 @@ class MonitorSettings(Frozen):
     remind_before: Duration = timedelta(hours=24)
     remind: Remind = Remind.UNCLAIMED
     failing_after: Annotated[int, Field(ge=1, le=1000)] = 5  # unknowns in a row
+    # How long one page may take to read (parse and extract) before it is given up.
+    read_limit: Annotated[Duration, Field(le=timedelta(minutes=10))] = timedelta(seconds=10)
 
 
 def _notify_url(value: object, info: ValidationInfo) -> str:

@@ -17,11 +17,22 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from monitor.history.schema import first, rows, stamp, unstamp, unstamp_optional, write_transaction
+from monitor.errors import DiskFull
+from monitor.history.schema import (
+    DatabaseThread,
+    first,
+    free_bytes,
+    rows,
+    stamp,
+    unstamp,
+    unstamp_optional,
+    write_transaction,
+)
 from monitor.models import CLAIM_KINDS, AlertKind, Message, Money, OutboxStatus
 
 
@@ -43,13 +54,47 @@ class OutboxEntry:
 # How long a sender may hold an alert: longer than any one send takes (Apprise gives each
 # target its own timeouts), short enough that an alert a hung sender holds goes out soon.
 LEASE = timedelta(minutes=5)
+# The space a sender wants free before it sends: recording an outcome writes a few pages
+# to the write-ahead log, and a send whose outcome cannot be written is sent again later.
+ROOM_TO_WRITE = 1024 * 1024
 
 
 class Outbox:
     """The ``alerts`` table. Writes that belong to a larger transaction take part in it."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        thread: DatabaseThread | None = None,
+        path: Path | None = None,
+    ) -> None:
         self.db = db
+        self.path = path
+        self.thread = thread or DatabaseThread(db.conn)
+        self.run = self.thread.run  # await outbox.run(outbox.lease_next, ...): off the loop
+        self.quick = self.thread.quick  # a few rows: at once when the database is free
+        # What a sender could not write down (the disk was full) after a target took the
+        # alert: written before anything else is sent, so nothing is sent twice.
+        self.unwritten: list[Callable[[], None]] = []
+
+    def check_room(self) -> None:
+        """Raise DiskFull when the database's file system has less than ``ROOM_TO_WRITE``
+        left: a send is only started when its outcome can surely be written down."""
+        if self.path is None:
+            return
+        free = free_bytes(str(self.path))
+        if free is not None and free < ROOM_TO_WRITE:
+            raise DiskFull(str(self.path))
+
+    def write_unwritten(self) -> int:
+        """Write what could not be written before, in order; return how much. Raise
+        DiskFull (and keep the rest) while the disk is still full."""
+        done = 0
+        while self.unwritten:
+            self.unwritten[0]()
+            self.unwritten.pop(0)
+            done += 1
+        return done
 
     def add(self, messages: Iterable[Message], *, now: datetime) -> int:
         """Add messages inside the caller's transaction; return how many were new (an alert

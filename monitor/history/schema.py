@@ -10,20 +10,27 @@ Times are stored as UTC ISO text, amounts as decimal text (never a float), lists
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
+import errno
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from monitor.errors import DatabaseLocked
+from monitor.errors import DatabaseLocked, DiskFull
 
 migrations = Migrations("price-monitor")
+T = TypeVar("T")
 
 
 @migrations(name="0001_initial")
@@ -182,10 +189,46 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     try:
         yield
         db.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         if db.conn.in_transaction:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # the error below is the one to tell
+                db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error) and out_of_space(exc, _path_of(db)):
+            raise DiskFull(_path_of(db)) from exc
         raise
+
+
+def out_of_space(exc: BaseException, path: str) -> bool:
+    """Return True when ``exc``, met writing the database at ``path``, means the disk is full:
+    SQLite says so ("database or disk is full"), or answers "disk I/O error" (it does when
+    its shared-memory file cannot grow) on a file system with no space left."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    if "full" in str(exc):
+        return True
+    if "disk I/O error" in str(exc):
+        return free_bytes(path) == 0
+    return False
+
+
+def free_bytes(path: str) -> int | None:
+    """Bytes an ordinary process may still write on the file system of the database at
+    ``path``, or None when that cannot be told."""
+    try:
+        info = os.statvfs(Path(path).parent)
+    except OSError:
+        return None
+    return info.f_bavail * info.f_frsize
+
+
+def _path_of(db: sqlite_utils.Database) -> str:
+    """The file of a connection's main database."""
+    for _, name, path in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(path)
+    return "?"
 
 
 @migrations(name="0003_claims_ledger")
@@ -193,6 +236,100 @@ def _claims_ledger(db: sqlite_utils.Database) -> None:
     """A refund records what it was paid in; a claim alert, what it asked the shop for."""
     db.execute("ALTER TABLE claims ADD COLUMN form TEXT")  # NULL: cash
     db.execute("ALTER TABLE alerts ADD COLUMN asked TEXT")  # in the alert's currency
+
+
+# How long a write waits for another process's lock before it gives up (DatabaseLocked).
+BUSY_TIMEOUT_MS = 10_000
+# The checkpoints the inline writes of ``DatabaseThread.quick`` leave to the thread: one
+# every so many of them, so the write-ahead log stays a few megabytes.
+CHECKPOINT_EVERY = 500
+
+
+class DatabaseThread:
+    """The one thread a connection's work runs in while an event loop runs.
+
+    SQLite calls block: a write waits for another process's lock for up to the busy timeout,
+    and a big read takes milliseconds. The daemon (and ``check``) hand that work to this
+    thread (``run``), so fetching, the outbox, the watchdog and SIGTERM never wait for the
+    database; one thread keeps the calls in order and the connection in one hand at a time.
+    The synchronous commands call the database directly.
+
+    A check's few rows are too small to hand over: a hand-over, with the two threads taking
+    turns at the GIL, cost a check pass about a millisecond of CPU per product. ``quick``
+    does such work at once, in the loop, when the database is free (nothing waits in the
+    thread, and SQLite, told not to wait, finds no other process's lock); otherwise it hands
+    it over like ``run``. So the loop never waits for a lock, and the checkpoints SQLite
+    would make in a commit (an fsync) are made in the thread too.
+    """
+
+    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
+        self._conn = conn
+        self._executor: ThreadPoolExecutor | None = None
+        self._handed: list[concurrent.futures.Future[Any]] = []  # not done yet, maybe
+        self._inline_writes = 0
+        self._checkpoints_ours = False
+
+    async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``work(*args, **kwargs)`` in the database thread; return its result."""
+        return await asyncio.wrap_future(self._hand_over(work, *args, **kwargs))
+
+    async def quick(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``work(*args, **kwargs)``, a few rows' worth, at once if the database is free,
+        else in the database thread; return its result.
+
+        ``work`` must be safe to run again when it failed on a lock before it wrote
+        anything: it is then run again in the thread, where it may wait for the lock.
+        """
+        conn = self._conn
+        if conn is None or conn.in_transaction or not self._idle():
+            return await self.run(work, *args, **kwargs)
+        if not self._checkpoints_ours:
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
+            self._checkpoints_ours = True
+        changes = conn.total_changes
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            result = work(*args, **kwargs)
+        except (DatabaseLocked, sqlite3.OperationalError) as exc:
+            wrote = conn.total_changes != changes or conn.in_transaction
+            if wrote or (isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc)):
+                raise
+        else:
+            if conn.total_changes != changes:
+                self._inline_writes += 1
+                if self._inline_writes % CHECKPOINT_EVERY == 0:
+                    self._hand_over(_checkpoint, conn)
+            return result
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return await self.run(work, *args, **kwargs)  # another process holds the lock
+
+    def _hand_over(
+        self, work: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="price-monitor-db")
+        future = self._executor.submit(work, *args, **kwargs)
+        self._handed = [f for f in self._handed if not f.done()] + [future]
+        return future
+
+    def _idle(self) -> bool:
+        """True when the thread holds no work: the connection is free to use here."""
+        self._handed = [f for f in self._handed if not f.done()]
+        return not self._handed
+
+    def close(self) -> None:
+        """Wait for the work handed over to finish (a write is never cut short)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database without waiting for anyone (PASSIVE): what
+    SQLite does by itself every 1,000 pages, here in the thread instead of in a commit."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -16,11 +16,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from monitor.errors import StateError
+from monitor.errors import DiskFull, StateError
 from monitor.history.outbox import Outbox
 from monitor.history.schema import (
+    BUSY_TIMEOUT_MS,
+    DatabaseThread,
     first,
     migrate,
+    migrations,
+    out_of_space,
     rows,
     stamp,
     unstamp,
@@ -41,34 +45,126 @@ from monitor.models import (
     RefundForm,
     Status,
 )
+from monitor.private import private_dir, private_file, tighten
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at ``path`` (device and inode), or None when there is none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _companions(path: Path) -> list[Path]:
+    """SQLite's files beside the database ``path``: the write-ahead log and its index."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _is_default_state_dir(folder: Path) -> bool:
+    """Return True when ``folder`` is where the database lives by default: a place the
+    program chose, so its mode is the program's to set."""
+    from monitor.config.paths import default_database_path
+
+    try:
+        return folder.resolve() == default_database_path().parent.resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 class History:
     """The state database. Open with ``History.open(path)``; close with ``close()``."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
         self.db = db
-        self.outbox = Outbox(db)
+        self.path = path
+        self.read_only = False  # set by open_read_only(): writes are skipped or refused
+        self._identity = _identity(path) if path is not None else None
+        self.thread = DatabaseThread(db.conn)
+        self.run = self.thread.run  # await history.run(history.sync_orders, ...): off the loop
+        self.quick = self.thread.quick  # await history.quick(history.record, ...): see there
+        self.outbox = Outbox(db, self.thread, path)
 
     @classmethod
     def open(cls, path: Path) -> History:
-        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+        Private by default (``monitor.private``): the database and SQLite's ``-wal`` and
+        ``-shm`` files are ``0600``, tightened if an older version left them looser. Its
+        folder is created ``0700``; an existing one is tightened only when it is the default
+        state directory (XDG's or systemd's), not a folder the user named in the config.
+        """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite_utils.Database(path)
+            private_dir(path.parent, ours=_is_default_state_dir(path.parent))
+            # SQLite gives the -wal and -shm files it creates the database file's mode.
+            private_file(path)
+            for companion in _companions(path):
+                tighten(companion)  # left by an older version: SQLite keeps their mode
             # Autocommit at the driver level: transactions are always explicit (write_transaction),
-            # so a stray statement can never leave a write lock held.
-            db.conn.isolation_level = None
-            db.execute("PRAGMA busy_timeout = 10000")
+            # so a stray statement can never leave a write lock held. The connection is used
+            # from the database thread while an event loop runs (DatabaseThread), one call at
+            # a time.
+            db = sqlite_utils.Database(
+                sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            )
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             migrate(db)
+            for companion in _companions(path):
+                tighten(companion)
         except (OSError, sqlite3.Error) as exc:
+            if out_of_space(exc, str(path)):
+                raise DiskFull(str(path)) from exc
             raise StateError(f"cannot open the database {path}: {exc}") from exc
-        return cls(db)
+        return cls(db, path)
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> History:
+        """Open the database at ``path`` for reading only: what ``status``, ``alerts`` and
+        ``savings`` fall back to when the disk is full and ``open()`` cannot write.
+
+        SQLite's shared-memory index may be impossible to create on a full disk; the file is
+        then read as it is on disk (``immutable``), without its write-ahead log: what was
+        written since the last checkpoint is not shown. (The index exists whenever another
+        process has the database open, and then the log is read.) A database that needs a
+        schema update cannot be read this way.
+        """
+        failure: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False
+                )
+                db = sqlite_utils.Database(conn)
+                pending = migrations.pending(db)
+            except sqlite3.Error as exc:
+                failure = exc
+                continue
+            if pending:
+                conn.close()
+                raise DiskFull(str(path))  # it needs writing before it can be read
+            history = cls(db, path)
+            history.read_only = True
+            return history
+        raise StateError(f"cannot read the database {path}: {failure}") from failure
+
+    def moved(self) -> str | None:
+        """Say how the database file changed under us ("was deleted", "was replaced by
+        another file"), or None while it is the file that was opened."""
+        if self.path is None or self._identity is None:
+            return None
+        now = _identity(self.path)
+        if now is None:
+            return "was deleted"
+        if now != self._identity:
+            return "was replaced by another file"
+        return None
 
     def close(self) -> None:
+        self.thread.close()
         self.db.close()
 
     @contextmanager
@@ -98,31 +194,60 @@ class History:
             }
 
     def sync_orders(self, orders: Sequence[Order], *, now: datetime) -> dict[str, int]:
-        """Store the config's orders; return each order id's product id."""
+        """Store the config's orders; return each order id's product id.
+
+        Only what changed is written: an unchanged config (every ``status``) writes nothing,
+        so reading still works on a full disk. A read-only History writes nothing: it looks
+        the orders' products up (``product_ids_of``).
+        """
+        if self.read_only:
+            return self.product_ids_of(orders)
+        stored = self._stored_orders()
+        changed = {o.id for o in orders if stored.get(o.id, (0, None))[1] != _stored_form(o)}
+        product_ids = {o.id: stored[o.id][0] for o in orders if o.id not in changed}
+        if not changed:
+            return product_ids
+        changed_orders = [o for o in orders if o.id in changed]
         # One transaction for the lot: a commit per order made syncing 10,000 orders,
         # which every command and every reload does, take most of a second.
         with self.transaction():
-            ids = self._product_ids([(o.url, o.sku or "") for o in orders], now=now)
-            product_ids = {o.id: ids[(o.url, o.sku or "")] for o in orders}
+            ids = self._product_ids([(o.url, o.sku or "") for o in changed_orders], now=now)
+            for order in changed_orders:
+                product_ids[order.id] = ids[(order.url, order.sku or "")]
             self.db.table("orders").upsert_all(
                 (
                     {
                         "id": order.id,
                         "product_id": product_ids[order.id],
-                        "shop": order.shop,
-                        "title": order.title,
-                        "paid": str(order.paid),
-                        "currency": order.currency,
-                        "quantity": order.quantity,
-                        "ordered": order.ordered.isoformat(),
-                        "delivered": order.delivered.isoformat() if order.delivered else None,
+                        **_order_columns(order),
                         "updated_at": stamp(now),
                     }
-                    for order in orders
+                    for order in changed_orders
                 ),
                 pk="id",
             )
-        return product_ids
+        return {o.id: product_ids[o.id] for o in orders}
+
+    def product_ids_of(self, orders: Sequence[Order]) -> dict[str, int]:
+        """Each order's product id, looked up by its url and sku without writing anything;
+        an order whose product the database has never seen is left out."""
+        known = {
+            (row["url"], row["sku"]): row["id"]
+            for row in rows(self.db, "SELECT id, url, sku FROM products")
+        }
+        return {o.id: known[(o.url, o.sku or "")] for o in orders if (o.url, o.sku or "") in known}
+
+    def _stored_orders(self) -> dict[str, tuple[int, tuple[object, ...]]]:
+        """Every stored order's product id, and what it was stored as (``_stored_form``)."""
+        columns = ", ".join(f"o.{name}" for name in _ORDER_COLUMNS)
+        return {
+            row["id"]: (row["product_id"], tuple(row)[2:])
+            for row in rows(
+                self.db,
+                f"SELECT o.id, o.product_id, p.url, p.sku, {columns} "
+                "FROM orders o JOIN products p ON p.id = o.product_id",
+            )
+        }
 
     def product_state(self, product_id: int) -> ProductState:
         row = first(self.db, "SELECT * FROM products WHERE id = ?", [product_id])
@@ -268,6 +393,29 @@ class History:
 
     def order_states(self, orders: Iterable[Order]) -> dict[str, OrderState]:
         return {order.id: self.order_state(order) for order in orders}
+
+
+_ORDER_COLUMNS = ("shop", "title", "paid", "currency", "quantity", "ordered", "delivered")
+
+
+def _order_columns(order: Order) -> dict[str, object]:
+    """The columns an order is stored with, besides its id and its product."""
+    return {
+        "shop": order.shop,
+        "title": order.title,
+        "paid": str(order.paid),
+        "currency": order.currency,
+        "quantity": order.quantity,
+        "ordered": order.ordered.isoformat(),
+        "delivered": order.delivered.isoformat() if order.delivered else None,
+    }
+
+
+def _stored_form(order: Order) -> tuple[object, ...]:
+    """An order as ``_stored_orders`` reads it back: its product's url and sku, then its
+    columns. A stored order that differs is out of date."""
+    columns = _order_columns(order)
+    return (order.url, order.sku or "", *(columns[name] for name in _ORDER_COLUMNS))
 
 
 def _same_run(last: sqlite3.Row, price: Money, availability: Availability) -> bool:

@@ -14,6 +14,7 @@ import json
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +53,7 @@ class JsonReceiver:
         self.fail_with: int | None = None
         self.delay = 0.0
         self.hang = False
+        self.on_message: Callable[[dict[str, Any]], None] | None = None  # before it answers
         self._release = threading.Event()
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -86,6 +88,8 @@ class JsonReceiver:
                     if status == 200:
                         (receiver.late if delay else receiver.messages).append(payload)
                     receiver._changed.notify_all()
+                if receiver.on_message is not None and status == 200:
+                    receiver.on_message(payload)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -185,6 +189,7 @@ class NotifySocket:
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.bind(self.path)
         self.messages: list[dict[str, str]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each message
         self._changed = threading.Condition()
         threading.Thread(target=self._receive, daemon=True).start()
 
@@ -197,6 +202,7 @@ class NotifySocket:
             fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
             with self._changed:
                 self.messages.append(fields)
+                self.arrivals.append(time.monotonic())
                 self._changed.notify_all()
 
     def wait_for(self, key: str, value: str = "1", *, after: int = 0, timeout: float = 20) -> int:

@@ -12,7 +12,7 @@ import html
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,6 +98,7 @@ class LoopbackShop:
         self.products: dict[str, ShopProduct] = {}
         self.fetching = threading.Event()
         self._statuses: dict[str, int] = {}
+        self._pages: dict[str, Answer] = {}  # raw pages, answered as they are
         self._scripts: dict[str, list[Answer | Decimal]] = {}
         self._requests: dict[str, list[float]] = {}
         self._hold = False
@@ -151,6 +152,13 @@ class LoopbackShop:
         with self._changed:
             self.products[path].price = Decimal(price)
 
+    def put(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> str:
+        """Answer every request for ``path`` with this body, as it is (a hostile page, say);
+        return its URL."""
+        with self._changed:
+            self._pages[path] = Answer(200, body, {"Content-Type": content_type})
+        return self.url(path)
+
     def set_status(self, path: str, status: int | None) -> None:
         """Answer every request for ``path`` with ``status`` (None: serve the page again)."""
         with self._changed:
@@ -190,6 +198,12 @@ class LoopbackShop:
             if not arrived:
                 raise AssertionError(f"expected {count} requests for {path}, got {self._requests}")
 
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 20) -> None:
+        """Block until ``condition()`` (asked again after every request) holds."""
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise AssertionError(f"not reached in {timeout} s; requests: {self._requests}")
+
     def hold(self) -> None:
         with self._changed:
             self._hold = True
@@ -220,6 +234,8 @@ class LoopbackShop:
             status = self._statuses.get(path)
             script = self._scripts.get(path)
             scripted: Answer | Decimal | None = script.pop(0) if script else None
+            if scripted is None and path in self._pages:
+                scripted = self._pages[path]
             held, self._hold = self._hold, False
             self._changed.notify_all()
         if isinstance(scripted, Answer):

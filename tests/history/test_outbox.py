@@ -114,3 +114,16 @@ def test_a_target_that_received_an_alert_is_recorded_once(tmp_path: Path) -> Non
     (entry,) = history.outbox.due(T0)
     assert entry.delivered == ("target-a", "target-b")
     assert entry.status is OutboxStatus.PENDING  # sent only once every target has it
+
+
+def test_a_sender_whose_pid_was_reused_is_known_to_be_gone() -> None:
+    from monitor.delivery import sender_alive, sender_name
+
+    me = sender_name()
+    host, pid, started = me.split("/")
+    assert sender_alive(me)
+    # Another process now has the dead sender's pid (pids wrap at 32,768 on many machines):
+    # its start time tells them apart, and the lease is taken back at once.
+    assert not sender_alive(f"{host}/{pid}/{int(started) - 1}")
+    assert sender_alive(f"{host}/{pid}")  # an older version's owner: by its pid alone
+    assert sender_alive(f"elsewhere/{pid}/{started}")  # another host's: its lease runs out

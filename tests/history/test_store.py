@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -183,3 +184,34 @@ def test_a_database_of_the_first_release_is_brought_up_to_date_with_its_rows(
         Money(Decimal("10.00"), "USD"),
         None,
     )
+
+
+def test_quick_work_waits_for_another_process_lock_in_the_thread_not_in_the_loop(
+    tmp_path: Path,
+) -> None:
+    history = History.open(tmp_path / "state.db")
+    pid = history.product_id("https://shop/p", None, now=T0)
+    other = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+
+    async def scenario() -> tuple[bool, bool]:
+        # Free: the write is done at once, in the loop.
+        await history.quick(history.record, pid, price("4999.00", T0))
+        other.execute("BEGIN IMMEDIATE")  # a command beside the daemon holds the lock
+        recording = asyncio.create_task(
+            history.quick(history.record, pid, price("4599.00", T0 + timedelta(hours=1)))
+        )
+        for _ in range(20):  # the loop goes on turning while the write waits in the thread
+            await asyncio.sleep(0)
+        waited = not recording.done()
+        other.execute("ROLLBACK")
+        await recording
+        return waited, recording.exception() is None
+
+    try:
+        assert asyncio.run(scenario()) == (True, True)
+        # Tried in the loop first, then in the thread: written once.
+        amounts = [r.price.amount for r in history.price_runs(pid)]
+        assert amounts == [Decimal("4999.00"), Decimal("4599.00")]
+    finally:
+        other.close()
+        history.close()

@@ -33,6 +33,7 @@ from monitor.errors import FetchError
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.models import AlertKind, OutboxStatus, Status
+from monitor.reader import PageReader
 from monitor.rules import MAX_BACKOFF, polling_backoff
 from monitor.testing import (
     Answer,
@@ -129,6 +130,23 @@ def redirect_loop(servers: Servers) -> str:
     return servers.http(respond)
 
 
+def redirect_to(location: str) -> Callable[[Servers], str]:
+    def serve(servers: Servers) -> str:
+        return servers.http(lambda request: Response(status=302, headers={"Location": location}))
+
+    return serve
+
+
+def redirect_off_site(servers: Servers) -> str:
+    """To the same server under another name: localhost (the product's site) to 127.0.0.1."""
+    elsewhere = f"http://127.0.0.1:{servers.httpserver.port}/product"
+    return servers.http(lambda request: Response(status=302, headers={"Location": elsewhere}))
+
+
+def unparseable_redirect(conn: Connection) -> None:
+    conn.send(conn.head_bytes("302 Found", Location="http://[::1", Content_Length=0))
+
+
 def reset_mid_body(conn: Connection) -> None:
     if conn.head(Content_Length=len(PAGE)) and conn.send(PAGE[: len(PAGE) // 3]):
         conn.reset()
@@ -217,6 +235,15 @@ FAULTS = {
     "redirect-loop": Fault(  # the first request and ten redirects, then it gives up
         redirect_loop, r"^more than 10 redirects$", requests_per_pass=11
     ),
+    "redirect-to-javascript": Fault(
+        redirect_to("javascript:alert(1)"), r"^redirected to a javascript: URL; only http"
+    ),
+    "redirect-unparseable": Fault(
+        tcp(unparseable_redirect), r"^redirected to an invalid URL: Invalid port"
+    ),
+    "redirect-to-another-site": Fault(
+        redirect_off_site, r"^redirected to another site: 127\.0\.0\.1$"
+    ),
     "50-mb-declared": Fault(tcp(fifty_mb(declared=True)), r"page of 52428800 bytes is over the"),
     "50-mb-streamed": Fault(
         tcp(fifty_mb(declared=False)), r"over the \d+-byte cap; stopped reading"
@@ -258,8 +285,18 @@ async def check_pass(config: Config, *, sleeps: list[float]) -> None:
     history = History.open(config.database)
     try:
         products = watched_products(config, history, now=utcnow())
-        async with Fetcher(config.monitor, timeout=TIMEOUT, sleep=sleep) as fetcher:
-            await check_all(products, config=config, fetcher=fetcher, history=history, clock=utcnow)
+        async with (
+            Fetcher(config.monitor, timeout=TIMEOUT, sleep=sleep) as fetcher,
+            PageReader() as reader,
+        ):
+            await check_all(
+                products,
+                config=config,
+                fetcher=fetcher,
+                reader=reader,
+                history=history,
+                clock=utcnow,
+            )
         await deliver_due(
             history.outbox, Notifier(config.notify.urls), clock=utcnow, quiet=config.quiet_hours
         )
