@@ -176,9 +176,9 @@ class PageReader:
             return Extraction(Status.UNKNOWN, reason=str(exc))
         try:
             async with asyncio.timeout(self.time_limit.total_seconds()):
-                worker.writer.write(_HEADER.pack(len(header), len(body)))
-                worker.writer.write(header)
-                worker.writer.write(body)
+                # One write, so one send: every send wakes the worker, and a wake-up of
+                # another process costs more CPU than copying the page once more.
+                worker.writer.write(b"".join((_HEADER.pack(len(header), len(body)), header, body)))
                 size = _ANSWER.unpack(await worker.reader.readexactly(_ANSWER.size))[0]
                 failed, answer = pickle.loads(await worker.reader.readexactly(size))
         except TimeoutError:

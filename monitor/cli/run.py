@@ -116,7 +116,7 @@ async def _check_once(config: Config, only: Sequence[str]) -> None:
         if checked.unrecorded:
             # Nothing is sent that could not be written down: the first reason is the exit.
             raise checked.unrecorded[0]
-        reminded = remind(config, history, now=utcnow())
+        reminded = await history.run(remind, config, history, now=utcnow())
         if reminded:
             click.echo(f"{reminded} window reminder{'s' * (reminded != 1)}")
         report = await deliver_due(

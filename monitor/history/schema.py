@@ -267,7 +267,7 @@ class DatabaseThread:
         self._executor: ThreadPoolExecutor | None = None
         self._handed: list[concurrent.futures.Future[Any]] = []  # not done yet, maybe
         self._inline_writes = 0
-        self._checkpoints_ours = False
+        self._inline = False  # quick() has run work in the loop: see there
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``work(*args, **kwargs)`` in the database thread; return its result."""
@@ -283,35 +283,44 @@ class DatabaseThread:
         conn = self._conn
         if conn is None or conn.in_transaction or not self._idle():
             return await self.run(work, *args, **kwargs)
-        if not self._checkpoints_ours:
-            conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
-            self._checkpoints_ours = True
+        if not self._inline:
+            # From now on SQLite waits for no lock on this connection, except in the thread
+            # (_patient); and the checkpoints its commits would make are the thread's too.
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._inline = True
         changes = conn.total_changes
-        conn.execute("PRAGMA busy_timeout = 0")
         try:
             result = work(*args, **kwargs)
         except (DatabaseLocked, sqlite3.OperationalError) as exc:
             wrote = conn.total_changes != changes or conn.in_transaction
             if wrote or (isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc)):
                 raise
-        else:
-            if conn.total_changes != changes:
-                self._inline_writes += 1
-                if self._inline_writes % CHECKPOINT_EVERY == 0:
-                    self._hand_over(_checkpoint, conn)
-            return result
-        finally:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return await self.run(work, *args, **kwargs)  # another process holds the lock
+            return await self.run(work, *args, **kwargs)  # another process holds the lock
+        if conn.total_changes != changes:
+            self._inline_writes += 1
+            if self._inline_writes % CHECKPOINT_EVERY == 0:
+                self._hand_over(_checkpoint, conn)
+        return result
 
     def _hand_over(
         self, work: Callable[..., T], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[T]:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="price-monitor-db")
-        future = self._executor.submit(work, *args, **kwargs)
+        future = self._executor.submit(self._patient, work, *args, **kwargs)
         self._handed = [f for f in self._handed if not f.done()] + [future]
         return future
+
+    def _patient(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run ``work`` in the thread, waiting for a lock as long as the busy timeout says."""
+        if not self._inline or self._conn is None:
+            return work(*args, **kwargs)
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            return work(*args, **kwargs)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout = 0")
 
     def _idle(self) -> bool:
         """True when the thread holds no work: the connection is free to use here."""
