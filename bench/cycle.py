@@ -12,8 +12,9 @@ as ``price-monitor check`` does; the daemon runs the same ``check_product`` per 
 
 Printed per pass: wall time, checks/s, CPU ms per check (the CPU time of this process and
 of the page readers, its worker processes, over the checks; the shop's CPU is not counted),
-and at the end peak RSS (this process, and the readers together) and SQLite bytes per
-product and per check.
+and at the end peak RSS (this process; the readers' RSS and PSS apart) and SQLite bytes per
+product and per check. ``--read-in-process`` extracts in this process instead of the page
+readers: run both, back to back, to see what the readers cost.
 """
 
 from __future__ import annotations
@@ -138,15 +139,19 @@ def cpu_seconds(shop_pid: int) -> float:
     return time.process_time() + ticks / os.sysconf("SC_CLK_TCK")
 
 
-def readers_rss(shop_pid: int) -> float:
-    """The resident memory of the page readers (and their fork server) now, in MB."""
-    total = 0
+def readers_memory(shop_pid: int) -> tuple[float, float]:
+    """The page readers' (and their fork server's) memory now, in MB: their resident set,
+    and their proportional share of it (PSS: the pages they share counted once)."""
+    rss = pss = 0
     for pid in descendants(os.getpid(), shop_pid):
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
         except OSError:
             continue
-    return total * resource.getpagesize() / 1e6
+        fields = {k: int(v.split()[0]) for k, v in (line.split(":") for line in rollup)}
+        rss += fields.get("Rss", 0)
+        pss += fields.get("Pss", 0)
+    return rss / 1024, pss / 1024
 
 
 async def one_pass(
@@ -188,7 +193,22 @@ async def one_pass(
     return figures
 
 
-async def run(products_count: int, concurrency: int, workdir: Path) -> None:
+class InProcessReader:
+    """``--read-in-process``: extraction in this process, as before the page readers, to
+    measure what they cost (the same passes, the same pages)."""
+
+    async def read(self, text: str, request: Any, **where: Any) -> Any:
+        from monitor.extract import extract
+
+        return extract(text, request, **where)
+
+    def close(self) -> None:
+        pass
+
+
+async def run(
+    products_count: int, concurrency: int, workdir: Path, *, in_process: bool = False
+) -> None:
     with ShopProcess(products_count) as shop:
         config_path = workdir / "config.toml"
         database = workdir / "bench.db"
@@ -201,7 +221,7 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
             f"{products_count} products, config loaded and synced in {time.perf_counter() - started:.1f} s"
         )
 
-        reader = PageReader()
+        reader: Any = InProcessReader() if in_process else PageReader()
         shop_pid = shop.pid
         passes = (history, config, concurrency, reader, shop_pid)
         first = await one_pass("pass 1 (prices as paid)", products, *passes)
@@ -219,7 +239,7 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
 
         third = await one_pass("pass 3 (unchanged)", products, *passes)
         print(third.line())
-        readers = readers_rss(shop_pid)
+        readers = readers_memory(shop_pid)
         reader.close()
         rows_after = history.db.execute("SELECT count(*) FROM prices").fetchone()[0]
         history.close()
@@ -239,7 +259,10 @@ async def run(products_count: int, concurrency: int, workdir: Path) -> None:
         f"pass 3 added {rows_after - rows_before - len(lowered)} history rows"
     )
     print(f"CPU per check (all passes): {cpu:.2f} ms")
-    print(f"peak RSS: {peak:.0f} MB (the page readers beside it, at the end: {readers:.0f} MB)")
+    print(
+        f"peak RSS: {peak:.0f} MB (the page readers beside it, at the end: "
+        f"{readers[0]:.0f} MB RSS, {readers[1]:.0f} MB PSS)"
+    )
     print(
         f"SQLite: {size / 1e6:.1f} MB, {size / products_count:.0f} bytes/product, {size / checks:.0f} bytes/check"
     )
@@ -269,13 +292,22 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4, help="checks in flight at once")
     parser.add_argument("--keep", type=Path, help="keep the config and database in this folder")
+    parser.add_argument(
+        "--read-in-process",
+        action="store_true",
+        help="extract in this process, not in page readers: what the readers cost",
+    )
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(run(args.products, args.concurrency, args.keep))
+        asyncio.run(
+            run(args.products, args.concurrency, args.keep, in_process=args.read_in_process)
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="price-monitor-bench-") as tmp:
-            asyncio.run(run(args.products, args.concurrency, Path(tmp)))
+            asyncio.run(
+                run(args.products, args.concurrency, Path(tmp), in_process=args.read_in_process)
+            )
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def test_memory_is_bounded_and_a_killed_page_reader_does_not_stop_the_service(na
     unit = parse_unit(UNIT_DIR / name)
     high = megabytes(one(unit, "Service", "MemoryHigh"))
     hard = megabytes(one(unit, "Service", "MemoryMax"))
-    # The bench's daemon with 10,000 products and its readers stay near 220 MB: the bounds
+    # The bench's daemon with 10,000 products and its readers use about 155 MB: the bounds
     # leave room for that and a page, and throttle before they kill.
     assert 256 <= high < hard <= 1024
     assert one(unit, "Service", "OOMPolicy") == "continue"
