@@ -8,6 +8,7 @@ and the alerts it caused are recorded together or not at all.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -62,6 +63,22 @@ def _companions(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
 
 
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Put the database in WAL mode, waiting for other processes that open it at the same
+    moment: the switch needs the file to itself, and SQLite answers "database is locked" at
+    once, without its busy timeout, when another connection is between reading and writing
+    it (8 processes opening a new database at once failed now and then)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _is_default_state_dir(folder: Path) -> bool:
     """Return True when ``folder`` is where the database lives by default: a place the
     program chose, so its mode is the program's to set."""
@@ -109,7 +126,7 @@ class History:
                 sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             )
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.enable_wal()
+            _enable_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             migrate(db)
