@@ -75,11 +75,12 @@ class JsonReceiver:
                 with receiver._changed:
                     receiver.requests += 1
                     hang, delay, status = receiver.hang, receiver.delay, receiver.fail_with or 200
+                    release = receiver._release  # this request's: a later release() is not
                     if hang:
                         receiver.held += 1
                     receiver._changed.notify_all()
                 if hang:
-                    receiver._release.wait(60)
+                    release.wait(60)
                     self.close_connection = True
                     return  # never answered
                 if delay:
@@ -128,7 +129,10 @@ class JsonReceiver:
             )
 
     def release(self) -> None:
-        self._release.set()
+        """Let the requests held so far go (dropped); the next ones are held again."""
+        with self._changed:
+            released, self._release = self._release, threading.Event()
+        released.set()
 
     def close(self) -> None:
         self._release.set()
