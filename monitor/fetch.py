@@ -182,7 +182,7 @@ class Fetcher:
         A redirect may lead to a host in ``domains`` or a subdomain of one; without any, to
         the URL's own site (``Source.site_domains``)."""
         request_headers = dict(headers or {})
-        site = tuple(domains) or Source.site_domains(url)
+        site = Source(url, domains=tuple(domains)).site
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
             try:

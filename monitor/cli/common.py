@@ -51,7 +51,7 @@ def open_for_reading(config: Config) -> History:
         return History.open(config.database)
     except DiskFull as full:
         history = History.open_read_only(config.database)
-        click.echo(f"warning: {full}; showing what it holds", err=True)
+        _showing_read_only(full)
         return history
 
 
@@ -64,8 +64,12 @@ def orders_for_reading(config: Config, history: History) -> dict[str, int]:
     try:
         return history.sync_orders(config.orders, now=utcnow())
     except DiskFull as full:
-        click.echo(f"warning: {full}; showing what it holds", err=True)
+        _showing_read_only(full)
         return history.product_ids_of(config.orders)
+
+
+def _showing_read_only(full: Exception) -> None:
+    click.echo(f"warning: {full}; showing what it holds", err=True)
 
 
 def order_named(config: Config, order_id: str) -> Order:

@@ -12,7 +12,7 @@ import html
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,12 +197,6 @@ class LoopbackShop:
             )
             if not arrived:
                 raise AssertionError(f"expected {count} requests for {path}, got {self._requests}")
-
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 20) -> None:
-        """Block until ``condition()`` (asked again after every request) holds."""
-        with self._changed:
-            if not self._changed.wait_for(condition, timeout):
-                raise AssertionError(f"not reached in {timeout} s; requests: {self._requests}")
 
     def hold(self) -> None:
         with self._changed:

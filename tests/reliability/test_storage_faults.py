@@ -241,14 +241,21 @@ def test_a_daemon_on_a_full_disk_goes_on_and_sends_each_alert_once(
     assert "delivery resumed" in log and "Traceback" not in log
 
 
-def test_a_database_deleted_under_the_daemon_stops_it_loudly(
+def daemon_past_its_first_check(
     tmp_path: Path, shop: LoopbackShop, daemon_process: Callable[..., DaemonProcess]
-) -> None:
+) -> tuple[DaemonProcess, Path]:
+    """The real daemon watching one product, once it has fetched it; and its database."""
     url = shop.add("/phone", "4999.00")
     config = write_config(tmp_path / "config.toml", orders=[order_table(url, "PHONE")], urls=[])
     daemon = daemon_process(config)
     shop.wait_for_requests("/phone", 1)
-    database = tmp_path / "state.db"
+    return daemon, tmp_path / "state.db"
+
+
+def test_a_database_deleted_under_the_daemon_stops_it_loudly(
+    tmp_path: Path, shop: LoopbackShop, daemon_process: Callable[..., DaemonProcess]
+) -> None:
+    daemon, database = daemon_past_its_first_check(tmp_path, shop, daemon_process)
     for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
         path.unlink(missing_ok=True)
     assert daemon.process.wait(timeout=30) == 1  # systemd restarts it (Restart=on-failure)
@@ -259,11 +266,7 @@ def test_a_database_deleted_under_the_daemon_stops_it_loudly(
 def test_a_database_replaced_under_the_daemon_stops_it_loudly(
     tmp_path: Path, shop: LoopbackShop, daemon_process: Callable[..., DaemonProcess]
 ) -> None:
-    url = shop.add("/phone", "4999.00")
-    config = write_config(tmp_path / "config.toml", orders=[order_table(url, "PHONE")], urls=[])
-    daemon = daemon_process(config)
-    shop.wait_for_requests("/phone", 1)
-    database = tmp_path / "state.db"
+    daemon, database = daemon_past_its_first_check(tmp_path, shop, daemon_process)
     copy = tmp_path / "restored.db"
     with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
         source.backup(target)  # a user restoring a backup over the live file
