@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from monitor import rules
 from monitor.config import Config
@@ -33,6 +34,7 @@ from monitor.models import (
     ProductState,
     Remind,
     Status,
+    WindowSource,
 )
 from monitor.reader import PageReader
 
@@ -71,7 +73,7 @@ def watched_products(
     """
     product_ids = history.sync_orders(config.orders, now=now)
     groups: dict[tuple[str, str], list[Order]] = {}
-    for order in config.orders:
+    for order in history.labels.apply(config.orders):  # with the windows page labels gave them
         wanted = order.id in only if only else rules.is_watched(order, config.shop_of(order), now)
         if wanted:
             groups.setdefault(order.product_key, []).append(order)
@@ -108,8 +110,14 @@ async def observe(
             Status.NOT_FOUND, reason=f"HTTP {page.status}: the product page is gone"
         )
     else:
+        # The day in the shop's zone: an offer valid until yesterday there is an old price.
+        today = page.fetched_at.astimezone(ZoneInfo(product.shop.timezone)).date()
         extraction = await reader.read(
-            page.text, request, shop=product.shop, url=page.url, content_type=page.content_type
+            page.text,
+            replace(request, today=today),
+            shop=product.shop,
+            url=page.url,
+            content_type=page.content_type,
         )
     # The alert names the page the price was read at: where a redirect led, for a page;
     # the product's own page for a shop's API, which no support agent would open.
@@ -134,6 +142,7 @@ async def check_product(
     """
     confirm = config.monitor.confirm
     observation = await observe(product, fetcher, reader, clock=clock)
+    product = await _with_label(history, product, observation)
     before, states = await history.quick(_states, history, product)
     owed = _owed(product, observation, states, clock())
     if confirm > timedelta(0) and _has_drop(owed):
@@ -144,6 +153,7 @@ async def check_product(
         logger.info("%s: %s is new; confirming in %s", product.label, _price_text(first), confirm)
         await sleep(confirm.total_seconds())
         observation = await observe(product, fetcher, reader, clock=clock)
+        product = await _with_label(history, product, observation)
         before, states = await history.quick(_states, history, product)
         owed = _owed(product, observation, states, clock())
         if observation.price != first.price:
@@ -179,6 +189,38 @@ def _is_drop(alert: PriceAlert) -> bool:
 
 def _has_drop(owed: Sequence[tuple[Order, PriceAlert]]) -> bool:
     return any(_is_drop(a) for _, a in owed)
+
+
+async def _with_label(history: History, product: Product, observation: Observation) -> Product:
+    """The product, with the window a label on its page gave its orders, when this look saw
+    one (most shops have no label: no database work). The labels seen before were applied
+    when the product was built (``watched_products``)."""
+    if observation.extraction.window_days is None:
+        return product
+    return await history.quick(_labelled, history, product, observation)
+
+
+def _labelled(history: History, product: Product, observation: Observation) -> Product:
+    """The product, its orders that set no window of their own with the window their page's
+    label gave them (in the database thread); the label this look saw is remembered first."""
+    relying = [o for o in product.orders if o.window_source is not WindowSource.ORDER]
+    if not relying:
+        return product
+    labels = history.labels.days(relying)
+    days = observation.extraction.window_days
+    if days is not None:
+        learnt = [o.id for o in relying if labels.get(o.id, 0) < days]
+        if learnt:
+            history.labels.note(product.id, learnt, days, at=observation.seen_at)
+            labels |= dict.fromkeys(learnt, days)
+            logger.info(
+                "%s: the page advertises %d days of price protection: the window of %s",
+                product.label,
+                days,
+                ", ".join(learnt),
+            )
+    orders = tuple(order.with_window_label(labels.get(order.id)) for order in product.orders)
+    return product if orders == product.orders else replace(product, orders=orders)
 
 
 def _states(history: History, product: Product) -> tuple[ProductState, dict[str, OrderState]]:
@@ -242,7 +284,7 @@ def _price_text(observation: Observation) -> str:
 def remind(config: Config, history: History, *, now: datetime) -> int:
     """Enqueue the window alerts owed now (closing soon, or just closed); return how many."""
     messages = []
-    for order in config.orders:
+    for order in history.labels.apply(config.orders):
         shop = config.shop_of(order)
         for alert in rules.reminders(
             order,

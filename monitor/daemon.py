@@ -271,7 +271,8 @@ class Daemon:
                 self._outbox_wake.set()
                 outbox = self.history.outbox
                 self._pending = await outbox.quick(outbox.pending_count)
-            self._schedule_after(job_id, product, result)
+            # The product as checked: its orders' windows as page labels gave them.
+            self._schedule_after(job_id, result.product, result)
             self._report_status()
         except StateError as exc:  # the disk is full, the database locked too long
             logger.warning("%s: the check could not be recorded: %s", product.label, exc)

@@ -1,26 +1,30 @@
 """``price-monitor probe``: what would we read from this page, and why?
 
 A probe runs the same extraction as a check on a URL or a saved file, and reports every
-strategy's candidates, the verdict, the shop's price-protection label when the page shows
-one, and, when nothing was found, elements that look like prices with a CSS selector for each.
+strategy's candidates, the verdict, the variants a shop's API lists (with the sku of each),
+the shop's price-protection label when the page shows one, and, when nothing was found,
+elements that look like prices with a CSS selector for each.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.errors import FetchError
 from monitor.extract import Document, Request, extract_document, prices, source_for
+from monitor.extract.api import Variant, variants_in
 from monitor.fetch import Fetcher, decode
 from monitor.messages import format_money
-from monitor.models import Availability, Extraction, PageVerdict, Shop, Status
+from monitor.models import Availability, Extraction, Money, PageVerdict, Shop, Status
 from monitor.reader import PageReader
 from monitor.shops import shop_for_host
 
@@ -41,6 +45,8 @@ class ProbeResult:
     fetched: str = ""  # what was actually read: the URL fetched, or the file
     window_days: int | None = None  # from the page's "N天价保" label, when the shop has one
     suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
+    variants: tuple[Variant, ...] = ()  # every goods entry of a shop API's answer
+    sku: str | None = None  # the order's variant the probe was asked about (``--sku``)
 
     def as_json(self) -> dict[str, Any]:
         """Return the result as the one-line JSON object ``probe --json`` prints."""
@@ -66,6 +72,15 @@ class ProbeResult:
                 for c in self.extraction.candidates
             ],
             "suggestions": [{"selector": s.selector, "text": s.text} for s in self.suggestions],
+            "variants": [
+                {
+                    "sku": v.sku,
+                    "name": v.name,
+                    "amount": f"{v.price:f}" if v.price is not None else None,
+                    "raw": v.raw,
+                }
+                for v in self.variants
+            ],
         }
 
 
@@ -92,6 +107,8 @@ async def probe(
     The page is read in the reader's worker, within its time limit, as in a check: a page
     that would take minutes to parse is an ``unknown`` that says so.
     """
+    if request.today is None:  # the day in the shop's zone, as a check reads it
+        request = replace(request, today=datetime.now(ZoneInfo(shop.timezone)).date())
     if is_url(target):
         request = replace(request, product_url=request.product_url or target)
         source = source_for(shop, request)
@@ -117,32 +134,33 @@ async def probe(
     )
     if isinstance(found, Extraction):  # the page could not be read in time, or at all
         return ProbeResult(target, shop, found, where or target)
-    extraction, window_days, suggestions = found
-    return ProbeResult(target, shop, extraction, where or target, window_days, suggestions)
+    extraction, suggestions, variants = found
+    return ProbeResult(
+        target,
+        shop,
+        extraction,
+        where or target,
+        extraction.window_days,
+        suggestions,
+        variants,
+        request.sku,
+    )
 
 
 def explain(
     text: str, request: Request, *, shop: Shop, url: str, content_type: str
-) -> tuple[Extraction, int | None, tuple[Suggestion, ...]]:
-    """What a probe shows of a page (run in a reader's worker): the verdict, the window the
-    page advertises, and selectors for what looks like a price when no price was found."""
+) -> tuple[Extraction, tuple[Suggestion, ...], tuple[Variant, ...]]:
+    """What a probe shows of a page (run in a reader's worker): the verdict (with the window
+    the page advertises), selectors for what looks like a price when no price was found,
+    and the variants a shop's API answer lists."""
     document = Document(text, url, content_type)
-    extraction = extract_document(document, request, shop=shop)
+    extraction = extract_document(document, request, shop=shop, every_strategy=True)
     suggestions: tuple[Suggestion, ...] = ()
-    window_days = None
-    if not document.is_json:
-        window_days = window_label(document.tree, shop)
-        if extraction.status is not Status.PRICE and extraction.page is not PageVerdict.BLOCKED:
-            suggestions = tuple(suggest_selectors(document.tree))
-    return extraction, window_days, suggestions
-
-
-def window_label(tree: LexborHTMLParser, shop: Shop) -> int | None:
-    """Return the window the page advertises (JD's "15天价保"), when the shop has such a label."""
-    if shop.window_label is None or tree.body is None:
-        return None
-    match = re.search(shop.window_label, tree.body.text(separator=" "))
-    return int(match.group(1)) if match and match.groups() else None
+    if document.is_json:
+        return extraction, suggestions, tuple(variants_in(document, shop, request))
+    if extraction.status is not Status.PRICE and extraction.page is not PageVerdict.BLOCKED:
+        suggestions = tuple(suggest_selectors(document.tree))
+    return extraction, suggestions, ()
 
 
 _PRICE_TEXT = re.compile(
@@ -220,6 +238,10 @@ def render_probe(result: ProbeResult) -> str:
     else:
         verdict = f"{extraction.status.value}: {extraction.reason}"
     lines.append(f"  verdict   {verdict}")
+    if result.variants:
+        lines.append(
+            render_variants(result.variants, currency=result.shop.currency, sku=result.sku)
+        )
     if result.window_days is not None:
         lines.append(
             f"  window    the page advertises {result.window_days} days of price protection"
@@ -228,3 +250,29 @@ def render_probe(result: ProbeResult) -> str:
         lines.append("  looks like a price (try one as the order's selector):")
         lines += [f"    {s.selector:<40} {s.text}" for s in result.suggestions]
     return "\n".join(lines)
+
+
+def render_variants(
+    variants: Sequence[Variant], *, currency: str | None, sku: str | None = None
+) -> str:
+    """Return the variants a shop's API lists, one a line: sku, price (in ``currency``, the
+    shop's), name; the one whose sku is ``sku`` (the order's) is marked with a star. The sku
+    shown is what an order's ``sku`` is for that variant."""
+    wanted = sku.strip().lower() if sku else None
+    lines = [f"  variants  {len(variants)} in the API's answer (an order's `sku` picks one):"]
+    skus = [v.sku or "-" for v in variants]
+    prices = [_variant_price(v, currency) for v in variants]
+    sku_width, price_width = max(map(len, skus)), max(map(len, prices))
+    for variant, shown, price in zip(variants, skus, prices, strict=True):
+        mark = "*" if wanted is not None and shown.lower() == wanted else " "
+        line = f"  {mark} {shown:<{sku_width}}  {price:>{price_width}}  {variant.name or ''}"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _variant_price(variant: Variant, currency: str | None) -> str:
+    if variant.price is None:
+        return f"no price ({variant.raw})" if variant.raw else "no price"
+    if currency is None:
+        return f"{variant.price:f}"
+    return format_money(Money(variant.price, currency))

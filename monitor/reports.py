@@ -20,9 +20,11 @@ from monitor.models import (
     ClaimState,
     Language,
     Money,
+    Order,
     OutboxStatus,
     Status,
     Window,
+    WindowSource,
     window_for,
 )
 
@@ -40,6 +42,7 @@ class StatusRow:
     last_status: Status | None
     last_reason: str | None
     claim: ClaimState | None = None  # the latest claim step
+    protection: str = ""  # the window's length and where it came from: "15 days (page label)"
 
 
 def status_rows(
@@ -48,7 +51,7 @@ def status_rows(
     """Return the status of every order in the config, reading prices from the database;
     ``product_ids`` is each order's product (``History.sync_orders``)."""
     rows = []
-    for order in config.orders:
+    for order in history.labels.apply(config.orders):  # with the windows page labels gave them
         window = window_for(order, config.shop_of(order))
         # On a full disk, an order the database has never seen has no history yet.
         product_id = product_ids.get(order.id)
@@ -70,6 +73,7 @@ def status_rows(
                 lowest=min((r.price for r in runs), key=lambda m: m.amount) if runs else None,
                 difference=paid - current if current else None,
                 window=_time_left(window, now),
+                protection=protection(order),
                 last_check=product.last_checked_at if product else None,
                 last_status=product.last_status if product else None,
                 last_reason=product.last_reason if product else None,
@@ -87,9 +91,23 @@ STATUS_HEADERS = (
     "lowest",
     "difference",
     "window",
+    "protection",
     "claim",
     "last check",
 )
+
+# Where an order's window came from, as ``status`` says it.
+WINDOW_SOURCES = {
+    WindowSource.ORDER: "order",
+    WindowSource.SHOP: "shop default",
+    WindowSource.LABEL: "page label",
+}
+
+
+def protection(order: Order) -> str:
+    """Return the length of an order's window and where it came from: "15 days (page label)"."""
+    days = order.window_days
+    return f"{days} day{'s' * (days != 1)} ({WINDOW_SOURCES[order.window_source]})"
 
 
 def _time_left(window: Window, now: datetime) -> str:
@@ -111,6 +129,7 @@ def render_status(rows: Sequence[StatusRow], *, tz: ZoneInfo) -> str:
                 _money(row.lowest),
                 _difference(row.difference),
                 row.window,
+                row.protection or "-",
                 row.claim.value if row.claim else "-",
                 _last_check(row, tz),
             )

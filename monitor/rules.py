@@ -7,7 +7,7 @@ window itself is computed in ``models/window.py``; what is owed and saved, in ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +17,7 @@ from monitor.backoff import backoff
 from monitor.models import (
     AlertKind,
     Availability,
+    Disagreement,
     DropAlert,
     FailureAlert,
     Money,
@@ -66,6 +67,9 @@ def evaluate(
     foreign = extraction.foreign
     if observation.status is Status.UNKNOWN and foreign is not None:
         return [_review(order, ReviewReason.CURRENCY, foreign, window, observation)]
+    disagreement = extraction.disagreement
+    if observation.status is Status.UNKNOWN and disagreement is not None:
+        return _stale_review(order, disagreement, window, observation)
     price = observation.price
     if observation.status is not Status.PRICE or price is None or price.currency != order.currency:
         return []
@@ -112,6 +116,21 @@ def evaluate(
             pending=so_far.pending,
         )
     ]
+
+
+def _stale_review(
+    order: Order, disagreement: Disagreement, window: Window, observation: Observation
+) -> list[PriceAlert]:
+    """ "Needs review" when the page's two prices disagree and the lower one would be owed
+    money: the user looks before anyone claims. Nothing when neither price is a drop."""
+    lower = disagreement.lower
+    if lower.currency != order.currency:
+        return []
+    drop = order.paid_money - lower
+    if drop.amount <= 0 or drop.amount < order.minimum_drop():
+        return []
+    review = _review(order, ReviewReason.STALE, lower, window, observation)
+    return [replace(review, disagreement=disagreement)]
 
 
 def _review(

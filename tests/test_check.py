@@ -137,6 +137,7 @@ def test_status_shows_paid_current_lowest_and_time_left(
         "lowest",
         "difference",
         "window",
+        "protection",
         "claim",
         "last",
         "check",
@@ -159,7 +160,8 @@ def test_status_shows_paid_current_lowest_and_time_left(
     )
     expected_days = (deadline - datetime.now(UTC)) // timedelta(days=1)
     assert cells[8:11] == [str(expected_days), "days", "left"]
-    assert cells[11] == "-"  # no claim yet
+    assert cells[11:14] == ["15", "days", "(shop"]  # testmall's window_days: its default
+    assert cells[15] == "-"  # no claim yet
 
 
 def test_unknown_order_ids_are_a_usage_error(tmp_path: Path) -> None:

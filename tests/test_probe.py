@@ -109,3 +109,49 @@ def _no_config(tmp_path: Path) -> Path:
     config = tmp_path / "empty.toml"
     config.write_text("", "utf-8")
     return config
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shops"
+
+
+def _xiaomi_like(shop: LoopbackShop, tmp_path: Path) -> Path:
+    """A config whose shop reads a loopback copy of Xiaomi's product API, as the built-in
+    profile reads the real one; the API answers with the saved PC-site response."""
+    answer = (FIXTURES / "xiaomi" / "api_pc_no_sku.json").read_bytes()
+    shop.put("/product/view?product_id=19540&version=2", answer, "application/json")
+    api = shop.url("/product/view") + "?product_id={product_id}&version=2"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[shops.mi]\ncurrency = "CNY"\nwindow_days = 7\ndomains = ["mi.example"]\n'
+        f'[shops.mi.api]\nurl = "{api}"\nids = {{ product_id = "product_id=(\\\\d+)" }}\n'
+        'items = ["data.goods_list[].goods_info", "data.goods_info"]\n'
+        'item_id = "goods_id"\nitem_name = "name"\nprice = "price"\n',
+        "utf-8",
+    )
+    return config
+
+
+def test_probe_lists_the_variants_a_shop_api_returns(shop: LoopbackShop, tmp_path: Path) -> None:
+    config = _xiaomi_like(shop, tmp_path)
+    page = "https://mi.example/shop/buy/detail?product_id=19540"
+    out = probe("--sku", "2230000361", page, config=config)
+    start = out.index("  variants  4 in the API's answer (an order's `sku` picks one):")
+    assert out[start + 1 : start + 5] == [
+        "    2230000360  ¥3,999.00  小米14 Pro 12GB+256GB 黑色",
+        "  * 2230000361  ¥4,499.00  小米14 Pro 16GB+512GB 白色",  # the --sku asked about
+        "    2230000362  ¥4,999.00  小米14 Pro 16GB+1TB 岩石青",
+        "    2230000363  ¥5,299.50  小米14 Pro 钛金属特别版 16GB+1TB 钛金属",
+    ]
+    assert "  verdict   price ¥4,499.00 (from api)" in out
+
+    # Without a sku there is no one price, and the list is what to choose from.
+    (line,) = probe("--json", page, config=config)
+    result = json.loads(line)
+    assert result["status"] == "unknown" and "several prices" in result["reason"]
+    assert [(v["sku"], v["name"], v["amount"]) for v in result["variants"]] == [
+        ("2230000360", "小米14 Pro 12GB+256GB 黑色", "3999"),
+        ("2230000361", "小米14 Pro 16GB+512GB 白色", "4499"),
+        ("2230000362", "小米14 Pro 16GB+1TB 岩石青", "4999.00"),
+        ("2230000363", "小米14 Pro 钛金属特别版 16GB+1TB 钛金属", "5299.5"),
+    ]
+    assert shop.requests("/product/view?product_id=19540&version=2") == 2

@@ -11,12 +11,14 @@ import pytest
 from monitor.models import (
     AlertKind,
     Availability,
+    Disagreement,
     Extraction,
     Money,
     Observation,
     Order,
     OrderState,
     Product,
+    ReviewReason,
     Status,
     Threshold,
 )
@@ -155,3 +157,35 @@ def test_polling_stops_once_every_window_of_the_product_has_closed() -> None:
     still_open = order(id="JD-2", delivered=date(2026, 11, 25))
     assert next_poll(product(ORDER), seen("4999.00"), 0, closed).stop is StopReason.WINDOWS_CLOSED
     assert next_poll(product(ORDER, still_open), seen("4999.00"), 0, closed).stop is None
+
+
+def stale(shown: str, structured: str) -> Observation:
+    """A page whose buy box shows ``shown`` while its JSON-LD says ``structured``."""
+    extraction = Extraction(
+        Status.UNKNOWN,
+        reason="needs review: the page shows another price than its json-ld data",
+        disagreement=Disagreement(shown=cny(shown), structured=cny(structured)),
+    )
+    return Observation(ORDER.url, NOW, extraction)
+
+
+@pytest.mark.parametrize(
+    ("shown", "structured", "seen_price"),
+    [
+        ("4599.00", "4999.00", "4599.00"),  # a sale on the page, the JSON-LD not updated
+        ("4999.00", "4599.00", "4599.00"),  # the sale has ended, the JSON-LD still holds it
+    ],
+)
+def test_stale_structured_data_is_a_review_at_the_lower_price_never_a_claim(
+    shown: str, structured: str, seen_price: str
+) -> None:
+    (alert,) = evaluate(ORDER, JD, stale(shown, structured), OrderState(), NOW)
+    assert alert.kind is AlertKind.NEEDS_REVIEW and alert.reason is ReviewReason.STALE
+    assert alert.seen == cny(seen_price)
+    assert alert.disagreement == Disagreement(shown=cny(shown), structured=cny(structured))
+    assert alert.dedupe_key == f"JD-1|needs_review|{seen_price} CNY"
+
+
+def test_stale_structured_data_without_a_drop_in_either_price_is_no_alert() -> None:
+    assert evaluate(ORDER, JD, stale("5099.00", "4999.00"), OrderState(), NOW) == []
+    assert evaluate(ORDER, JD, stale("4995.00", "4999.00"), OrderState(), NOW) == []  # < threshold

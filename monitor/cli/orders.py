@@ -176,12 +176,13 @@ def savings(ctx: click.Context) -> None:
     history = open_for_reading(config)
     try:
         orders_for_reading(config, history)
-        states = history.order_states(config.orders)
-        removed = history.removed_orders(o.id for o in config.orders)
+        orders = history.labels.apply(config.orders)  # with the windows page labels gave them
+        states = history.order_states(orders)
+        removed = history.removed_orders(o.id for o in orders)
         states |= {o: OrderState(claims=tuple(history.claims(o))) for o in removed}
     finally:
         history.close()
-    result = ledger.totals(config.orders, config.shops, states, now=utcnow(), removed=removed)
+    result = ledger.totals(orders, config.shops, states, now=utcnow(), removed=removed)
     if not result.currencies():
         click.echo("Nothing yet: no drop has been alerted or claimed.")
         return

@@ -6,21 +6,23 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.common import config_path, load
+from monitor.cli.common import config_path, load, order_named
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from monitor.extract import Request
-    from monitor.models import Shop
+    from monitor.models import Order, Shop
     from monitor.probe import ProbeResult
 
 
 @click.command()
-@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.argument("targets", nargs=-1, metavar="TARGET...")
 @click.option(
     "--shop",
     "shop_name",
@@ -33,6 +35,13 @@ if TYPE_CHECKING:
 )
 @click.option("--currency", help="The order's currency, e.g. CNY (default: the shop's).")
 @click.option(
+    "--order",
+    "order_id",
+    metavar="ORDER",
+    help="Read as the config's ORDER would (its shop, sku, selector, currency; without "
+    "TARGET, its URL), and remember a price-protection label the page shows as its window.",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object per target, one per line."
 )
 @click.pass_context
@@ -43,19 +52,39 @@ def probe(
     sku: str | None,
     selector: str | None,
     currency: str | None,
+    order_id: str | None,
     as_json: bool,
 ) -> None:
     """Show what price-monitor reads from a product page, before you add an order.
 
     TARGET is a URL or a saved HTML/JSON file; give several to probe them all. For each, it
     lists every extraction strategy's candidates and the verdict (price, not_found or
-    unknown, with the reason), and when no price is found, elements that look like prices
-    with a CSS selector you can put in the order's `selector`.
+    unknown, with the reason), the variants a shop's API lists (sku, price, name: put yours
+    in the order's `sku`), and when no price is found, elements that look like prices with a
+    CSS selector you can put in the order's `selector`.
+
+    With --order, the page is read as that order's checks read it, and a price-protection
+    label it shows (JD's "15天价保") becomes the order's window when the order sets no
+    window_days of its own: save the item page from your browser and probe the file.
     """
     from monitor.extract import Request
     from monitor.probe import render_probe
 
-    shops, read_limit = _shops_for_probe(ctx)
+    order: Order | None = None
+    shops: Mapping[str, Shop]
+    read_limit: timedelta | None
+    if order_id is not None:
+        config = load(ctx)
+        order = order_named(config, order_id)
+        shops, read_limit = config.shops, config.monitor.read_limit
+        shop_name = shop_name or order.shop
+        sku, selector = sku or order.sku, selector or order.selector
+        currency = currency or order.currency
+        targets = targets or (order.url,)
+    else:
+        shops, read_limit = _shops_for_probe(ctx)
+    if not targets:
+        raise click.UsageError("give a TARGET (a URL or a saved page), or --order ORDER")
     if shop_name is not None and shop_name not in shops:
         raise click.BadParameter(
             f"unknown shop {shop_name!r}; known: {', '.join(sorted(shops))}", param_hint="--shop"
@@ -64,13 +93,72 @@ def probe(
         raise click.BadParameter(
             "expected a 3-letter ISO code such as CNY", param_hint="--currency"
         )
-    request = Request(sku=sku, selector=selector, currency=currency.upper() if currency else None)
+    request = Request(
+        sku=sku,
+        selector=selector,
+        currency=currency.upper() if currency else None,
+        product_url=order.url if order is not None else "",
+    )
     results = asyncio.run(_probe_all(targets, shops, shop_name, request, read_limit))
+    window = None
+    if order is not None:
+        seen = [r.window_days for r in results if r.window_days is not None]
+        window = _order_window(config, order, max(seen)) if seen else None
     for result in results:
         if as_json:
-            click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+            shown = result.as_json()
+            if order is not None:
+                shown |= {"order": order.id, "order_window": window.as_json() if window else None}
+            click.echo(json.dumps(shown, ensure_ascii=False))
         else:
             click.echo(render_probe(result))
+    if order is not None and not as_json:
+        if window is not None:
+            click.echo(f"  order     {window.text}")
+        elif shops[order.shop].window_label is not None:
+            click.echo(
+                f"  order     no price-protection label seen: {order.id}'s window is as it was"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderWindow:
+    """What a label seen by ``probe --order`` did to the order's window."""
+
+    order: Order  # with the window it has now
+    seen: int  # the days the page advertises
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"days": self.order.window_days, "source": self.order.window_source.value}
+
+
+def _order_window(config: Config, order: Order, seen: int) -> _OrderWindow:
+    """Remember a label the order's page showed as its window, when it sets none itself."""
+    from monitor.clock import utcnow
+    from monitor.history import History
+    from monitor.models import WindowSource
+    from monitor.reports import protection
+
+    if order.window_source is WindowSource.ORDER:
+        text = (
+            f"{order.id} sets its own window_days ({order.window_days}): the page's "
+            f"{seen}-day label is not used"
+        )
+        return _OrderWindow(order, seen, text)
+    history = History.open(config.database)
+    try:
+        now = utcnow()
+        product_id = history.sync_orders(config.orders, now=now)[order.id]
+        history.labels.note(product_id, [order.id], seen, at=now)
+        (labelled,) = history.labels.apply([order])
+    finally:
+        history.close()
+    if labelled.window_days > seen:  # a longer label was seen before, and is kept
+        text = f"{order.id}'s window stays {protection(labelled)}: a label never shortens it"
+    else:
+        text = f"{order.id}'s window is {protection(labelled)} from now on"
+    return _OrderWindow(labelled, seen, text)
 
 
 def _shops_for_probe(ctx: click.Context) -> tuple[Mapping[str, Shop], timedelta | None]:

@@ -126,8 +126,14 @@ def _message(model: type[BaseModel], loc: list[Any], error: ErrorDetails) -> str
         return "required key is missing"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
-        allowed = tuple(owner.model_fields) if owner else ()
-        return unknown_key(str(loc[-1]), [a for a in allowed if a != "key"])
+        fields = owner.model_fields if owner else {}
+        # A field read as "@name" (a shop's key, an order's window_source) is the program's.
+        allowed = [
+            name
+            for name, info in fields.items()
+            if not str(info.validation_alias or "").startswith("@")
+        ]
+        return unknown_key(str(loc[-1]), allowed)
     if kind in ("model_type", "dict_type") and len(loc) == 1:
         return f"expected a table ([{loc[0]}]), got {got(value)}"
     if kind in ("model_type", "dict_type") and len(loc) == 2 and loc[0] in _TABLES:

@@ -36,7 +36,7 @@ from monitor.config.paths import default_database_path, system_timezone, zone_in
 from monitor.config.problems import again, unknown_name
 from monitor.messages.fields import OUTDATED_FIELDS
 from monitor.messages.templates import TemplateFolder, TemplateStore, read_folder
-from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold
+from monitor.models import Frozen, Order, QuietHours, Remind, Shop, Threshold, WindowSource
 from monitor.models.values import (
     DailySpan,
     Duration,
@@ -350,7 +350,10 @@ def _with_defaults(
         defaults["currency"] = shop.currency
     if shop is not None and shop.window_days is not None:
         defaults["window_days"] = shop.window_days
-    return {**defaults, **raw}
+    # Where the window came from, for a label on the product page to override the shop's
+    # (set after the table: it is not the user's to write).
+    source = WindowSource.ORDER if "window_days" in raw else WindowSource.SHOP
+    return {**defaults, **raw, "@window_source": source}
 
 
 def _no_faster_than_the_shop(order: Order, shop: Shop, index: int, context: ReadContext) -> Order:

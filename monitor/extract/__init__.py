@@ -14,19 +14,22 @@ One module per strategy, in order of trust:
 
 Beside them: ``verdicts.py`` (robot checks, gone products, app shells), ``decide.py`` (the
 candidates of the first strategy that found any -> a price or why not), ``prices.py``
-(price strings -> Decimal and currency) and ``source.py`` (what to fetch: the API or the
-page). Every strategy reports what it found; list and strikethrough prices, used or
+(price strings -> Decimal and currency), ``labels.py`` (the price-protection window a page
+advertises, JD's "15天价保") and ``source.py`` (what to fetch: the API or the page).
+Every strategy reports what it found; list and strikethrough prices, used or
 open-box offers and related products are left out before deciding. Everything is pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from monitor.extract import (
     api,
+    buybox,
     jsonld,
+    labels,
     microdata,
     opengraph,
     rdfa,
@@ -38,7 +41,7 @@ from monitor.extract import (
 from monitor.extract.decide import decide
 from monitor.extract.document import Document, Request
 from monitor.extract.source import source_for
-from monitor.models import Candidate, Extraction, PageVerdict, Shop, Status
+from monitor.models import Candidate, Disagreement, Extraction, Money, PageVerdict, Shop, Status
 from monitor.shops import catalogue
 
 NO_REQUEST = Request()  # a page read without an order: no SKU, selector or currency
@@ -77,9 +80,26 @@ def extract(
     return extract_document(Document(text, url, content_type), request, shop=shop)
 
 
-def extract_document(page: Document, request: Request, *, shop: Shop | None = None) -> Extraction:
-    """Like ``extract``, for a caller that keeps the Document (and its parsed tree)."""
+def extract_document(
+    page: Document, request: Request, *, shop: Shop | None = None, every_strategy: bool = False
+) -> Extraction:
+    """Like ``extract``, for a caller that keeps the Document (and its parsed tree).
+
+    A check stops at the first strategy that finds a price; ``every_strategy`` runs the rest
+    too, so that ``probe`` can show what each of them found.
+    """
     shop = shop or catalogue()["generic"]
+    extraction = _read_document(page, request, shop, every_strategy=every_strategy)
+    if extraction.page in (PageVerdict.BLOCKED, PageVerdict.GONE):
+        return extraction  # a robot check or a gone page advertises no window of the product's
+    days = labels.window_label(page, shop)
+    return replace(extraction, window_days=days) if days is not None else extraction
+
+
+def _read_document(
+    page: Document, request: Request, shop: Shop, *, every_strategy: bool
+) -> Extraction:
+    """The verdict on a page: the shop's API for a JSON body, else the page's strategies."""
     if request.currency is None and shop.currency is not None:
         request = replace(request, currency=shop.currency)
     if page.is_json:
@@ -91,15 +111,21 @@ def extract_document(page: Document, request: Request, *, shop: Shop | None = No
     if gone:
         return Extraction(Status.NOT_FOUND, reason=gone, page=PageVerdict.GONE)
 
-    found = run_strategies(page, request, shop)
+    found: dict[str, list[Candidate]] = {}
+    for name, strategy_candidates in run_strategies(page, request, shop):
+        found[name] = strategy_candidates
+        if strategy_candidates and not every_strategy:
+            break
     candidates = tuple(c for name in found for c in found[name])
     for name, strategy_candidates in found.items():
         if strategy_candidates:
             verdict = decide(name, strategy_candidates, request, lang=page.language)
+            if name in HELD_TO_BUY_BOX:
+                verdict = held_to_buy_box(verdict, strategy_candidates, page, request)
             return replace(verdict, candidates=candidates)
     if request.selector:
         reason = f'the selector "{request.selector}" matched no price'
-    elif verdicts.needs_javascript(page.tree):
+    elif verdicts.needs_javascript(page, describes_product=jsonld.has_product(page)):
         return Extraction(
             Status.UNKNOWN,
             reason="the page needs JavaScript and holds no price in its HTML",
@@ -117,12 +143,57 @@ def extract_document(page: Document, request: Request, *, shop: Shop | None = No
     return Extraction(Status.UNKNOWN, reason=reason, candidates=candidates)
 
 
-def run_strategies(page: Document, request: Request, shop: Shop) -> dict[str, list[Candidate]]:
-    """Return every page strategy's candidates, in order of trust (the order's selector alone
-    when it has one)."""
+# The strategies that read data a page carries beside what it shows, which can go stale.
+HELD_TO_BUY_BOX = frozenset({jsonld.NAME, microdata.NAME, rdfa.NAME, opengraph.NAME})
+
+
+def held_to_buy_box(
+    verdict: Extraction, candidates: list[Candidate], page: Document, request: Request
+) -> Extraction:
+    """Hold a structured-data verdict to the price the page's buy box shows.
+
+    A single structured price the buy box contradicts is "needs review" with both prices,
+    never a silent read of either. Of an AggregateOffer's range, the low end is the price
+    when the buy box shows exactly it. Pages whose structured data holds several prices
+    (variants) are left as they are: the buy box may show another variant.
+    """
+    strategy = verdict.strategy or ""
+    amounts = {c.amount for c in candidates}
+    if verdict.status is Status.PRICE and verdict.price is not None and len(amounts) == 1:
+        price = verdict.price
+        shown = buybox.shown_price(page, price.currency)
+        if shown is None or shown == price.amount:
+            return verdict
+        disagreement = Disagreement(shown=Money(shown, price.currency), structured=price)
+        return Extraction(
+            Status.UNKNOWN,
+            strategy=strategy,
+            reason=(
+                f"needs review: the page shows {shown:f} {price.currency} but its {strategy} "
+                f"data says {price.amount:f}: one of them is out of date"
+            ),
+            availability=verdict.availability,
+            disagreement=disagreement,
+        )
+    lows = {c.amount for c in candidates if c.bound == "low"}
+    if verdict.status is Status.UNKNOWN and len(amounts) > 1 and len(lows) == 1:
+        shown = buybox.shown_price(page, request.currency)
+        if shown is not None and shown in lows:
+            low = [c for c in candidates if c.amount == shown]
+            return decide(strategy, low, request, lang=page.language)
+    return verdict
+
+
+def run_strategies(
+    page: Document, request: Request, shop: Shop
+) -> Iterator[tuple[str, list[Candidate]]]:
+    """Yield every page strategy's name and candidates, in order of trust (the order's
+    selector alone when it has one), each run only when asked for."""
     if request.selector:
-        return {selector.NAME: selector.from_selector(page.tree, request.selector)}
-    return {strategy.name: strategy.find(page, request, shop) for strategy in STRATEGIES}
+        yield selector.NAME, selector.from_selector(page.tree, request.selector, request.currency)
+        return
+    for strategy in STRATEGIES:
+        yield strategy.name, strategy.find(page, request, shop)
 
 
 __all__ = [

@@ -34,6 +34,9 @@ def decide(
     strategy: str, candidates: list[Candidate], request: Request, *, lang: str = ""
 ) -> Extraction:
     """Given one strategy's candidates, return a price, or unknown saying why not."""
+    refused = next((c.refused for c in candidates if c.refused), None)
+    if refused is not None:  # a price we cannot read: no other one is known to be the price
+        return Extraction(Status.UNKNOWN, strategy=strategy, reason=refused)
     usable = [c for c in candidates if unusable(c.amount) is None]
     if not usable:
         return Extraction(
@@ -68,10 +71,12 @@ def decide(
         stated = ", ".join(sorted({c.currency or "?" for c in usable}))
         expected = request.currency or "one currency (give the order's currency)"
         foreign = _currency(usable, None, lang)
+        notes = sorted({n for c in usable if c.currency and (n := prices.sign_note(c.currency))})
         return Extraction(
             Status.UNKNOWN,
             strategy=strategy,
-            reason=f"the price is in {stated}, not {expected}",
+            reason=f"the price is in {stated}, not {expected}"
+            + (f" ({'; '.join(notes)})" if notes else ""),
             foreign=Money(chosen.amount, foreign) if foreign and request.currency else None,
         )
     availability = next(

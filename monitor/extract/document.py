@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What the order says about the product: its page, variant, selector and currency."""
+    """What the order says about the product: its page, variant, selector and currency, and
+    the day it is read on (an offer whose ``priceValidUntil`` has passed is an old price)."""
 
     sku: str | None = None
     selector: str | None = None
     currency: str | None = None
     product_url: str = ""
+    today: dt.date | None = None
 
 
 _LD_JSON = 'script[type="application/ld+json"]'
 _ITEMPROP_PRICE = '[itemprop="price"]'
-_RDFA_PRICE = '[property="price"], [property="schema:price"], [property="schema:Price"]'
-_STRUCTURED = ", ".join((_LD_JSON, _ITEMPROP_PRICE, _RDFA_PRICE))
+_RDFA_PRICE = ("price", "schema:price")  # ``property`` values, in lower case
 _STRUCK = frozenset({"del", "s", "strike"})
 
 # A strategy reads at most this many price nodes or matches. A product page has a handful;
@@ -34,15 +37,6 @@ MAX_PRICE_NODES = 100
 MAX_EXAMINED = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class StructuredNodes:
-    """The nodes three strategies read, found in one pass over the tree."""
-
-    json_ld: list[LexborNode]
-    itemprop_price: list[LexborNode]
-    rdfa_price: list[LexborNode]
-
-
 class Document:
     """A body as extraction sees it: the text, where it came from, its content type.
 
@@ -53,44 +47,80 @@ class Document:
         self.text = text
         self.url = url
         self.content_type = content_type
+        self.cache: dict[str, Any] = {}  # what a strategy parsed, for the next to reuse
 
     @functools.cached_property
     def tree(self) -> LexborHTMLParser:
         return LexborHTMLParser(self.text)
 
+    # Each strategy's nodes are found with one simple selector, when the strategy first runs:
+    # lexbor walks the whole tree once per selector in a list, and a check stops at the
+    # first strategy that finds a price.
     @functools.cached_property
-    def structured(self) -> StructuredNodes:
-        """The JSON-LD scripts, ``itemprop=price`` and RDFa price nodes, in one pass."""
-        scripts, itemprops, rdfa = [], [], []
-        for node in self.tree.css(_STRUCTURED):
-            attributes = node.attributes
-            if node.tag == "script":
-                scripts.append(node)
-            elif attributes.get("itemprop") == "price":
-                itemprops.append(node)
-            if (attributes.get("property") or "").lower() in ("price", "schema:price"):
-                rdfa.append(node)
-        return StructuredNodes(scripts, itemprops, rdfa)
+    def json_ld(self) -> list[LexborNode]:
+        """The page's ``<script type="application/ld+json">`` blocks."""
+        return self.tree.css(_LD_JSON)
+
+    @functools.cached_property
+    def itemprop_price(self) -> list[LexborNode]:
+        """The page's microdata ``itemprop="price"`` nodes."""
+        return self.tree.css(_ITEMPROP_PRICE)
+
+    @functools.cached_property
+    def rdfa_price(self) -> list[LexborNode]:
+        """The page's RDFa ``property="price"`` (or ``schema:price``) nodes."""
+        return [
+            node
+            for node in self.tree.css("[property]")
+            if (node.attributes.get("property") or "").lower() in _RDFA_PRICE
+        ]
 
     @functools.cached_property
     def _raw(self) -> bytes:
         return self.text.encode("utf-8", "replace")
 
-    def contains(self, phrase: str) -> bool:
-        """Return True when the raw page contains ``phrase``, as fast as CPython allows.
+    @functools.cached_property
+    def _body_at(self) -> tuple[int, int]:
+        """Where ``<body`` starts in the text and in its UTF-8 bytes (0 when it has none)."""
+        at = max(self.text.find("<body"), 0)
+        if self.text.isascii():
+            return at, at
+        return at, max(self._raw.find(b"<body"), 0)
+
+    def contains(self, phrase: str, *, in_body: bool = False) -> bool:
+        """Return True when the raw page (or, with ``in_body``, the part from ``<body`` on)
+        contains ``phrase``, as fast as CPython allows.
 
         An ASCII page is searched as it is (a non-ASCII phrase is ruled out at once); any
         other page as UTF-8 bytes, since a search in a str holding a CJK character is
         several times slower than in bytes.
         """
+        text_at, raw_at = self._body_at if in_body else (0, 0)
         if self.text.isascii():
-            return phrase in self.text
-        return phrase.encode() in self._raw
+            return self.text.find(phrase, text_at) >= 0
+        return self._raw.find(phrase.encode(), raw_at) >= 0
 
     @functools.cached_property
     def title(self) -> str:
         node = self.tree.css_first("title")
         return node.text(strip=True) if node else ""
+
+    @functools.cached_property
+    def heading(self) -> str:
+        """The text of the page's first ``<h1>`` ("" when it has none)."""
+        node = self.tree.css_first("h1")
+        return node.text(strip=True, separator=" ") if node else ""
+
+    @functools.cached_property
+    def canonical_url(self) -> str:
+        """The page's ``<link rel=canonical>``, or its ``og:url`` ("" when it states neither)."""
+        head = self.tree.head
+        if head is None:
+            return ""
+        node = head.css_first('link[rel="canonical"]') or head.css_first('meta[property="og:url"]')
+        if node is None:
+            return ""
+        return (node.attributes.get("href") or node.attributes.get("content") or "").strip()
 
     @functools.cached_property
     def language(self) -> str:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+import chompjs
 
 from monitor.extract import prices
 
 _PATH_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+# What shops wrap around a script's JSON so that old browsers or XHTML parsers skip it.
+_WRAPPERS = (
+    ("<!--", "-->"),
+    ("<![CDATA[", "]]>"),
+    ("//<![CDATA[", "//]]>"),
+    ("/*<![CDATA[*/", "/*]]>*/"),
+)
 _PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")  # as JSON writes numbers
 
 
@@ -28,19 +37,76 @@ def json_path(data: Any, path: str) -> Any:
     return current
 
 
+_EACH_PART = re.compile(r"[^.\[\]]+|\[\d*\]")
+
+
+def json_each(data: Any, path: str) -> list[Any]:
+    """Follow a path like ``json_path``, where ``[]`` steps into every element of a list
+    (``data.goods_list[].goods_info``); return every value it reaches, the absent left out.
+    An empty path reaches the data itself."""
+    current = [data]
+    for part in _EACH_PART.findall(path):
+        if part == "[]":
+            current = [value for c in current if isinstance(c, list) for value in c]
+        else:
+            current = [value for c in current if (value := json_path(c, part)) is not None]
+    return [value for value in current if value is not None]
+
+
 def loads_lenient(text: str) -> Any:
-    """Parse embedded JSON, forgiving the usual slips: trailing commas, raw control characters."""
-    text = text.strip().removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+    """Parse JSON embedded in a page the way browsers' consumers accept it; None if it is not.
+
+    Strict JSON first (with raw control characters allowed inside strings), then several
+    documents one after another (returned as a list), then chompjs, a JavaScript-object
+    parser, for the rest: trailing commas, comments, single quotes, unquoted keys. Numbers
+    stay Decimal throughout. A block nested deeper than any real data is None.
+    """
+    text = _unwrapped(text)
     try:
         return loads(text, strict=False)
     except ValueError:
         pass
     except RecursionError:
-        return None  # nested deeper than any real data: this block is skipped, not the page
+        return None
     try:
-        return loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
+        return _one_or_many(_documents(text))
+    except ValueError:
+        pass
+    except RecursionError:
+        return None
+    try:
+        found: Iterable[Any] = chompjs.parse_js_objects(text, loader_kwargs=_LOOSE)
+        return _one_or_many([value for value in found if isinstance(value, dict | list)])
     except (ValueError, RecursionError):
         return None
+
+
+def _unwrapped(text: str) -> str:
+    """The text without the comment or CDATA markers around it, or a trailing semicolon."""
+    text = text.strip()
+    for start, end in _WRAPPERS:
+        if text.startswith(start) and text.endswith(end):
+            text = text[len(start) : -len(end)].strip()
+    return text.rstrip(";").strip()
+
+
+def _documents(text: str) -> list[Any]:
+    """Every JSON document in ``text``, one after another (whitespace, commas or semicolons
+    between them); ValueError when anything else stands between or after them."""
+    found: list[Any] = []
+    at, end = 0, len(text)
+    while at < end:
+        value, at = _DECODER.raw_decode(text, at)
+        found.append(value)
+        while at < end and text[at] in " \t\r\n,;":
+            at += 1
+    return found
+
+
+def _one_or_many(found: list[Any]) -> Any:
+    if not found:
+        raise ValueError("no JSON in the text")
+    return found[0] if len(found) == 1 else found
 
 
 def loads(text: str, *, strict: bool = True) -> Any:
@@ -55,8 +121,13 @@ def _no_number(constant: str) -> None:
     return None
 
 
-def amount_of(raw: Any) -> Decimal | None:
-    """Return a price written as a JSON number or a string ("4999.00", "¥4,999"); None if not."""
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_number, strict=False)
+_LOOSE = {"strict": False, "parse_float": Decimal, "parse_constant": _no_number}
+
+
+def amount_of(raw: Any, currency: str | None = None) -> Decimal | None:
+    """Return a price written as a JSON number or a string ("4999.00", "¥4,999"); None if not,
+    or if a string's amount cannot be read safely in ``currency`` (the stated or the order's)."""
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, Decimal):
@@ -67,5 +138,5 @@ def amount_of(raw: Any) -> Decimal | None:
         text = raw.strip()
         if _PLAIN_AMOUNT.fullmatch(text):
             return Decimal(text)
-        return prices.parse_amount(text)
+        return prices.parse_amount(text, currency)
     return None

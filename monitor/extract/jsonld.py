@@ -1,14 +1,24 @@
 """Strategy ``json-ld``: the offers of the page's schema.org Product (or ProductGroup
 variants) in ``<script type="application/ld+json">``.
 
-Products listed inside other nodes (ItemList carousels, ``isRelatedTo``) are not read. When
-several top-level Products are present, the one whose ``url`` is this page wins. List and
-strikethrough price specifications and used, refurbished or damaged offers are left out.
+JSON-LD is read as leniently as the search engines read it: capitalised properties
+(``"Offers"``), ``@type`` lists, several documents in one script, trailing commas and
+comments (``json_values.loads_lenient``).
+
+Products listed inside other nodes (ItemList carousels, ``isRelatedTo``, ``isSimilarTo``)
+are not read. Of several top-level Products, the one whose ``url`` is this page (or its
+canonical URL) wins, else the one named like the page's heading. List and strikethrough
+price specifications are left out; so are used, refurbished or damaged offers and offers
+whose ``priceValidUntil`` has passed, unless they are all the product has (a marketplace
+listing of a used item, a page whose dates were never updated).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +28,7 @@ from monitor.extract.json_values import amount_of, loads_lenient
 from monitor.models import Candidate, Shop
 
 NAME = "json-ld"
-_PRODUCTS = {"Product", "ProductModel", "IndividualProduct", "ProductGroup", "Vehicle"}
+_PRODUCTS = {"Product", "ProductModel", "IndividualProduct", "ProductGroup", "Vehicle", "Book"}
 _OFFERS = {"Offer", "AggregateOffer"}
 _NOT_NEW = {"usedcondition", "refurbishedcondition", "damagedcondition"}
 _LIST_PRICES = {
@@ -31,13 +41,47 @@ _LIST_PRICES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """A price an offer states, and what may leave it out."""
+
+    candidate: Candidate
+    new: bool  # not used, refurbished or damaged
+    current: bool  # its priceValidUntil has not passed
+
+
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from the offers of the page's JSON-LD Product."""
+    products, bare_offers = _nodes(page)
+    products = _main(products, page, request)
+    out: list[Candidate] = []
+    for product in products:
+        out.extend(_chosen(_product(product, request.today)))
+    for offer in bare_offers:
+        out.extend(_chosen(_offer(offer, product_sku=None, today=request.today)))
+    return out
+
+
+def has_product(page: Document) -> bool:
+    """Return True when the page's JSON-LD describes a Product (priced or not)."""
+    return bool(_nodes(page)[0])
+
+
+def _nodes(page: Document) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The page's top-level Products and its Offers of an item, parsed once per page."""
+    cached = page.cache.get(NAME)
+    if cached is not None:
+        found: tuple[list[dict[str, Any]], list[dict[str, Any]]] = cached
+        return found
     products: list[dict[str, Any]] = []
     bare_offers: list[dict[str, Any]] = []
-    for script in page.structured.json_ld:
+    for script in page.json_ld:
         data = loads_lenient(script.text(deep=True))
         if data is None:
+            continue
+        try:
+            data = schema_org.canonical(data)
+        except RecursionError:
             continue
         for node in _top_nodes(data):
             kinds = schema_org.types(node)
@@ -45,20 +89,30 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
                 products.append(node)
             elif kinds & _OFFERS and "itemOffered" in node:
                 bare_offers.append(node)
-    page_url = page.url or request.product_url
-    if len(products) > 1 and page_url:
-        mine = [p for p in products if _same_page(p.get("url") or p.get("@id"), page_url)]
-        products = mine or products
-    out: list[Candidate] = []
-    for product in products:
-        out.extend(_product(product))
-    for offer in bare_offers:
-        out.extend(_offer(offer, product_sku=None))
-    return out
+    page.cache[NAME] = (products, bare_offers)
+    return products, bare_offers
+
+
+def _main(products: list[dict[str, Any]], page: Document, request: Request) -> list[dict[str, Any]]:
+    """Of several top-level Products, the page's own: by its URL, else by its heading."""
+    if len(products) < 2:
+        return products
+    for url in (page.url or request.product_url, page.canonical_url):
+        if url:
+            mine = [p for p in products if _same_page(p.get("url") or p.get("@id"), url)]
+            if mine:
+                return mine
+    heading = _normal(page.heading)
+    if heading:
+        named = [p for p in products if _normal(schema_org.text(p.get("name"))) == heading]
+        if named:
+            return named
+    return products
 
 
 def _top_nodes(data: Any) -> Iterator[dict[str, Any]]:
-    """Yield the top-level JSON-LD objects: the document, array items and ``@graph`` members."""
+    """Yield the top-level JSON-LD objects: the document, array items, ``@graph`` members and
+    a page's ``mainEntity``."""
     if isinstance(data, list):
         for item in data:
             yield from _top_nodes(item)
@@ -66,38 +120,54 @@ def _top_nodes(data: Any) -> Iterator[dict[str, Any]]:
         yield data
         for item in schema_org.objects(data.get("@graph")):
             yield from _top_nodes(item)
-        main = data.get("mainEntity")
-        if isinstance(main, dict):
+        for main in schema_org.objects(data.get("mainEntity")):
             yield from _top_nodes(main)
 
 
-def _product(product: dict[str, Any]) -> list[Candidate]:
+def _product(product: dict[str, Any], today: dt.date | None) -> list[_Offer]:
     text = schema_org.text
     sku = text(product.get("sku")) or text(product.get("productID")) or text(product.get("mpn"))
-    out: list[Candidate] = []
+    out: list[_Offer] = []
     for offer in schema_org.objects(product.get("offers")):
-        out.extend(_offer(offer, product_sku=sku))
+        out.extend(_offer(offer, product_sku=sku, today=today))
     for variant in schema_org.objects(product.get("hasVariant")):
-        out.extend(_product(variant))
+        out.extend(_product(variant, today))
     return out
 
 
-def _offer(offer: dict[str, Any], *, product_sku: str | None) -> list[Candidate]:
+def _chosen(offers: list[_Offer]) -> list[Candidate]:
+    """The offers that count: new ones over used ones, current ones over expired ones, each
+    only when some remain (a used item's listing offers only the used item)."""
+    offers = [o for o in offers if o.new] or offers
+    offers = [o for o in offers if o.current] or offers
+    return [o.candidate for o in offers]
+
+
+def _offer(
+    offer: dict[str, Any], *, product_sku: str | None, today: dt.date | None
+) -> list[_Offer]:
     text = schema_org.text
+    new = not _not_new(offer)
+    current = not _expired(offer, today)
     if "AggregateOffer" in schema_org.types(offer):
         nested = schema_org.objects(offer.get("offers"))
         if nested:
-            return [c for o in nested for c in _offer(o, product_sku=product_sku)]
+            return [o for n in nested for o in _offer(n, product_sku=product_sku, today=today)]
         currency = text(offer.get("priceCurrency"))
-        low = amount_of(offer.get("lowPrice", offer.get("price")))
-        high = amount_of(offer.get("highPrice"))
+        low = amount_of(offer.get("lowPrice", offer.get("price")), currency)
+        high = amount_of(offer.get("highPrice"), currency)
+        bounds: dict[Decimal, str] = {}
+        for amount, bound in ((low, "low"), (high, "high")):
+            if amount is not None:
+                bounds.setdefault(amount, bound)  # low, when both are the same amount
         return [
-            Candidate(NAME, amount, currency, raw=str(amount), sku=product_sku)
-            for amount in {low, high}
-            if amount is not None
+            _Offer(
+                Candidate(NAME, amount, currency, raw=str(amount), sku=product_sku, bound=bound),
+                new,
+                current,
+            )
+            for amount, bound in bounds.items()
         ]
-    if _not_new(offer):
-        return []  # open-box, refurbished or used: not the item the order bought
     sku = text(offer.get("sku")) or product_sku
     availability = schema_org.availability(text(offer.get("availability")))
     currency = text(offer.get("priceCurrency"))
@@ -109,17 +179,29 @@ def _offer(offer: dict[str, Any], *, product_sku: str | None) -> list[Candidate]
         raw = specs[0].get("price") if len(specs) == 1 else None
         if specs and currency is None:
             currency = text(specs[0].get("priceCurrency"))
-    amount = amount_of(raw)
+    amount = amount_of(raw, currency)
     if amount is None:
         return []
-    return [
-        Candidate(NAME, amount, currency, raw=str(raw)[:80], sku=sku, availability=availability)
-    ]
+    candidate = Candidate(
+        NAME, amount, currency, raw=str(raw)[:80], sku=sku, availability=availability
+    )
+    return [_Offer(candidate, new, current)]
 
 
 def _not_new(offer: dict[str, Any]) -> bool:
     condition = (schema_org.text(offer.get("itemCondition")) or "").rsplit("/", 1)[-1].lower()
     return condition in _NOT_NEW
+
+
+def _expired(offer: dict[str, Any], today: dt.date | None) -> bool:
+    """Return True when the offer's ``priceValidUntil`` is a date before ``today``."""
+    until = schema_org.text(offer.get("priceValidUntil"))
+    if today is None or until is None:
+        return False
+    try:
+        return dt.date.fromisoformat(until[:10]) < today
+    except ValueError:
+        return False
 
 
 def _list_price(spec: dict[str, Any]) -> bool:
@@ -132,3 +214,7 @@ def _same_page(value: Any, page_url: str) -> bool:
         return False
     a, b = urlsplit(value), urlsplit(page_url)
     return (a.netloc.lower(), a.path.rstrip("/")) == (b.netloc.lower(), b.path.rstrip("/"))
+
+
+def _normal(text: str | None) -> str:
+    return " ".join((text or "").lower().split())

@@ -1,12 +1,14 @@
 """Strategy ``microdata``: ``itemprop="price"`` inside the page's main schema.org Product.
 
 A Product nested in another (related items, accessories) belongs to another product; so
-does a second top-level Product when the first holds the page's heading. Old prices in
-``<del>`` are left out.
+does a second top-level Product when the first holds the page's heading (or is named like
+it). Old prices are left out: in ``<del>`` or ``<s>``, or in an offer whose
+``priceValidUntil`` has passed while another offer's has not.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
@@ -29,12 +31,13 @@ class _Scopes:
 
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from ``itemprop=price`` inside the page's main Product item."""
-    nodes = page.structured.itemprop_price[:MAX_EXAMINED]
+    nodes = page.itemprop_price[:MAX_EXAMINED]
     if not nodes:
         return []
     by_scope: dict[int, list[Candidate]] = {}
     tops: dict[int, LexborNode | None] = {}
-    stated: dict[int, tuple[str | None, Availability]] = {}  # by scope, read once each
+    stated: dict[int, _Stated] = {}  # by scope, read once each
+    expired: set[Candidate] = set()
     for node in nodes:
         if struck(node):
             continue
@@ -42,28 +45,53 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
         if scopes.nested:
             continue
         raw = node.attributes.get("content") or node.text(strip=True) or ""
-        parsed = prices.parse_price(raw)
+        parsed = prices.parse_price(raw, request.currency)
         if parsed is None:
             continue
-        currency, availability = parsed.currency, Availability.UNSTATED
+        currency, availability, until = parsed.currency, Availability.UNSTATED, None
         if scopes.closest is not None:
             key = scopes.closest.mem_id
             if key not in stated:
                 stated[key] = _stated(scopes.closest)
-            currency = stated[key][0] or currency
-            availability = stated[key][1]
+            currency = stated[key].currency or currency
+            availability = stated[key].availability
+            until = stated[key].valid_until
         top = scopes.product
         key = top.mem_id if top is not None else 0
         tops[key] = top
-        by_scope.setdefault(key, []).append(
-            Candidate(NAME, parsed.amount, currency, raw=raw[:80], availability=availability)
+        candidate = Candidate(
+            NAME,
+            parsed.amount,
+            currency,
+            raw=raw[:80],
+            availability=availability,
+            refused=parsed.refused,
         )
-    if len(by_scope) > 1:
-        heading = page.tree.css_first("h1")
-        for key, top in tops.items():
-            if top is not None and heading is not None and _contains(top, heading):
-                return by_scope[key]
-    return [c for group in by_scope.values() for c in group]
+        by_scope.setdefault(key, []).append(candidate)
+        if request.today is not None and until is not None and until < request.today:
+            expired.add(candidate)
+    main = _main(page, tops) if len(by_scope) > 1 else None
+    found = by_scope[main] if main is not None else [c for g in by_scope.values() for c in g]
+    return [c for c in found if c not in expired] or found
+
+
+def _main(page: Document, tops: dict[int, LexborNode | None]) -> int | None:
+    """Of several top-level Products, the key of the page's own: the one holding the page's
+    heading, else the one named like it; None when none can be told apart."""
+    heading = page.tree.css_first("h1")
+    if heading is None:
+        return None
+    for key, top in tops.items():
+        if top is not None and _contains(top, heading):
+            return key
+    title = " ".join(page.heading.lower().split())
+    for key, top in tops.items():
+        name = top.css_first('[itemprop="name"]') if top is not None else None
+        if name is not None:
+            named = name.attributes.get("content") or name.text(strip=True, separator=" ")
+            if " ".join(named.lower().split()) == title:
+                return key
+    return None
 
 
 def _scopes_of(node: LexborNode) -> _Scopes:
@@ -82,8 +110,17 @@ def _scopes_of(node: LexborNode) -> _Scopes:
     return _Scopes(closest, product, nested=False)
 
 
-def _stated(scope: LexborNode) -> tuple[str | None, Availability]:
-    """The currency and availability an item scope states."""
+@dataclass(frozen=True, slots=True)
+class _Stated:
+    """What an item scope states beside its price."""
+
+    currency: str | None
+    availability: Availability
+    valid_until: dt.date | None
+
+
+def _stated(scope: LexborNode) -> _Stated:
+    """The currency, availability and ``priceValidUntil`` an item scope states."""
     currency = None
     currency_node = scope.css_first('[itemprop="priceCurrency"]')
     if currency_node is not None:
@@ -96,7 +133,15 @@ def _stated(scope: LexborNode) -> tuple[str | None, Availability]:
             or availability_node.attributes.get("content")
             or availability_node.text(strip=True)
         )
-    return currency or None, availability
+    valid_until = None
+    until_node = scope.css_first('[itemprop="priceValidUntil"]')
+    if until_node is not None:
+        until = until_node.attributes.get("content") or until_node.attributes.get("datetime")
+        try:
+            valid_until = dt.date.fromisoformat((until or until_node.text(strip=True))[:10])
+        except ValueError:
+            valid_until = None
+    return _Stated(currency or None, availability, valid_until)
 
 
 def _contains(ancestor: LexborNode, node: LexborNode) -> bool:

@@ -27,7 +27,7 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
         currency = currency_node.attributes.get("content") if currency_node else None
         for node in nodes:
             raw = node.attributes.get("content") or ""
-            amount = prices.parse_amount(raw)
+            amount = prices.parse_amount(raw, request.currency)
             if amount is not None:
                 out.append(Candidate(NAME, amount, currency, raw=raw[:80]))
     return out

@@ -14,13 +14,13 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from RDFa price properties (OpenGraph's ``og:`` tags are its own strategy)."""
     out = []
     stated: dict[int, str | None] = {}  # the currency beside the prices, by their parent
-    for node in page.structured.rdfa_price[:MAX_EXAMINED]:
+    for node in page.rdfa_price[:MAX_EXAMINED]:
         if node.tag == "meta" and (node.attributes.get("property") or "").startswith("og:"):
             continue
         if struck(node):
             continue
         raw = node.attributes.get("content") or node.text(strip=True) or ""
-        parsed = prices.parse_price(raw)
+        parsed = prices.parse_price(raw, request.currency)
         if parsed is None:
             continue
         parent = node.parent
@@ -32,5 +32,5 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
                 else None
             )
         currency = (stated.get(parent.mem_id) if parent is not None else None) or parsed.currency
-        out.append(Candidate(NAME, parsed.amount, currency, raw=raw[:80]))
+        out.append(Candidate(NAME, parsed.amount, currency, raw=raw[:80], refused=parsed.refused))
     return out

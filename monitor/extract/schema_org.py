@@ -43,3 +43,47 @@ def objects(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
     return []
+
+
+# The properties the strategies read, by their lower-case spelling: shops write "Offers",
+# "Price" or "PriceCurrency", and schema.org's own consumers accept them.
+_PROPERTIES = {
+    name.lower(): name
+    for name in (
+        "@type",
+        "@graph",
+        "@id",
+        "offers",
+        "price",
+        "priceCurrency",
+        "lowPrice",
+        "highPrice",
+        "priceSpecification",
+        "priceType",
+        "priceValidUntil",
+        "validThrough",
+        "sku",
+        "productID",
+        "mpn",
+        "availability",
+        "itemCondition",
+        "itemOffered",
+        "url",
+        "name",
+        "hasVariant",
+        "mainEntity",
+        "mainEntityOfPage",
+    )
+}
+
+
+def canonical(value: Any) -> Any:
+    """Return JSON-LD with the properties the strategies read spelt as schema.org spells them.
+
+    Raises RecursionError for data nested deeper than the interpreter allows.
+    """
+    if isinstance(value, dict):
+        return {_PROPERTIES.get(key.lower(), key): canonical(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value

@@ -14,11 +14,14 @@ NAME = "script-json"
 
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from every ``script_json`` spec of the shop's profile."""
-    return [c for spec in shop.script_json for c in from_script_json(page, spec)]
+    return [c for spec in shop.script_json for c in from_script_json(page, spec, request.currency)]
 
 
-def from_script_json(page: Document, spec: ScriptJson) -> list[Candidate]:
-    """Candidates from JSON embedded in a script tag, read at a JSON path."""
+def from_script_json(
+    page: Document, spec: ScriptJson, order_currency: str | None = None
+) -> list[Candidate]:
+    """Candidates from JSON embedded in a script tag, read at a JSON path; the order's
+    currency settles a text amount such as ``"12.500"``."""
     out = []
     try:
         scripts = page.tree.css(spec.selector)
@@ -29,7 +32,7 @@ def from_script_json(page: Document, spec: ScriptJson) -> list[Candidate]:
         if data is None:
             continue
         raw = json_path(data, spec.path)
-        amount = amount_of(raw)
+        amount = amount_of(raw, order_currency)
         if amount is None:
             continue
         currency = json_path(data, spec.currency_path) if spec.currency_path else None

@@ -15,14 +15,17 @@ NAME = "selector"
 
 def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from the shop's selector, when its profile has one."""
-    return from_selector(page.tree, shop.selector) if shop.selector else []
+    return from_selector(page.tree, shop.selector, request.currency) if shop.selector else []
 
 
-def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
+def from_selector(
+    tree: LexborHTMLParser, selector: str, currency: str | None = None
+) -> list[Candidate]:
     """Candidates from a CSS selector; ``sel@attr`` reads an attribute instead of the text.
 
     Without ``@attr`` a ``content``, ``value`` or ``data-price`` attribute wins over the
-    text. Matches inside ``<del>``, ``<s>`` or ``<strike>`` (old prices) are left out.
+    text. Matches inside ``<del>``, ``<s>`` or ``<strike>`` (old prices) are left out. The
+    order's ``currency`` (its minor units) settles amounts such as ``"12.500"``.
     """
     css, attribute = split_attribute(selector)
     try:
@@ -42,6 +45,10 @@ def from_selector(tree: LexborHTMLParser, selector: str) -> list[Candidate]:
                 or node.attributes.get("data-price")
                 or node.text(strip=True, separator=" ")
             ) or ""
-        for parsed in prices.parse_prices(raw):
-            out.append(Candidate(NAME, parsed.amount, parsed.currency, raw=raw[:80]))
+        for parsed in prices.parse_prices(raw, currency):
+            out.append(
+                Candidate(
+                    NAME, parsed.amount, parsed.currency, raw=raw[:80], refused=parsed.refused
+                )
+            )
     return out

@@ -46,8 +46,11 @@ _GONE_TEXT = (
     "item not found",
     "has been discontinued",
 )
+# Fewer, shorter searches of the raw page than the phrases themselves: each is a pass over
+# 150 KB. Only a hit costs the phrases, and then the visible text.
+_GONE_HINTS = ("商品", "已停售", "not found", "no longer available", "discontinued")
 _CHALLENGE_HINTS = ("aptcha", "hallenge", "nc_1_wrapper")
-CHALLENGE_SCAN = 64 * 1024  # characters of a page searched for signs of a bot challenge
+CHALLENGE_SCAN = 32 * 1024  # characters of a page searched for signs of a bot challenge
 
 
 def blocked(page: Document) -> str | None:
@@ -74,13 +77,12 @@ def blocked(page: Document) -> str | None:
 
 def gone(page: Document) -> str | None:
     """Return why a 200 page says the product is gone (off the shelf, not found), or None."""
-    heading = page.tree.css_first("h1")
-    headline = f"{page.title} {heading.text(strip=True) if heading else ''}"
+    headline = f"{page.title} {page.heading}"
     if _GONE_TITLES.search(headline):
         return f'gone: the shop says the product is not available ("{clip(headline.strip(), 60)}")'
     # Cheap test on the raw page first; only then read the visible text, because shops also
     # ship these phrases inside their JavaScript.
-    if any(page.contains(phrase) for phrase in _GONE_TEXT):
+    if any(page.contains(hint, in_body=True) for hint in _GONE_HINTS):
         visible = _visible_text(page.tree)
         for phrase in _GONE_TEXT:
             if phrase in visible:
@@ -97,8 +99,31 @@ def _visible_text(tree: LexborHTMLParser) -> str:
     return clone.body.text(separator=" ", strip=True) if clone.body else ""
 
 
-def needs_javascript(tree: LexborHTMLParser) -> bool:
+# Where single-page apps mount the page they draw: React, Next.js, Vue, Nuxt, Gatsby, Angular.
+_MOUNT_POINTS = (
+    "#app, #root, #__next, #__nuxt, #___gatsby, #q-app, [data-reactroot], [ng-app], "
+    "[ng-version], app-root"
+)
+_DESCRIBED_PRODUCT = '[itemtype*="schema.org/Product"]'
+
+
+def needs_javascript(page: Document, *, describes_product: bool = False) -> bool:
+    """Return True when the page looks like an app shell: a frame that scripts fill in.
+
+    Only ever asked when no strategy found a price. A page with scripts (or a noscript note
+    asking for JavaScript) is a shell when it has almost no visible text, or when the
+    element an app mounts on is empty. A page whose structured data describes the product
+    (``describes_product``, or microdata) is not a shell, however small: it is a product
+    page without a price in it.
+    """
+    tree = page.tree
+    if describes_product or tree.css_first(_DESCRIBED_PRODUCT) is not None:
+        return False
     noscript = " ".join(n.text(strip=True) for n in tree.css("noscript")).lower()
-    if "javascript" in noscript or "启用" in noscript:
+    asks_for_javascript = "javascript" in noscript or "启用" in noscript
+    if not asks_for_javascript and tree.css_first("script") is None:
+        return False  # nothing on the page could ever draw a price
+    if len(_visible_text(tree)) < 400:
         return True
-    return len(_visible_text(tree)) < 400
+    mount = tree.css_first(_MOUNT_POINTS)
+    return mount is not None and len(mount.text(strip=True)) < 40

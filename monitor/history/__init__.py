@@ -3,6 +3,7 @@
 schema.py   the tables, built by sqlite-utils' Migrations; how times and amounts are stored
 store.py    History: products, the run-length price history, orders, claims
 outbox.py   Outbox: alerts written before they are sent, and how each delivery stands
+labels.py   WindowLabels: the window a product page's label ("15天价保") gave an order
 """
 
 from __future__ import annotations

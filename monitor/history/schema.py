@@ -3,7 +3,8 @@
 Tables: ``products`` (one row per URL + SKU, with the last check's outcome), ``prices``
 (run-length price history: an unchanged price only bumps ``last_seen`` and ``checks``),
 ``orders`` (a copy of the config's orders, for ``status`` and claims), ``alerts`` (the outbox:
-a unique dedupe key per alert, written before it is sent) and ``claims``.
+a unique dedupe key per alert, written before it is sent), ``claims`` and ``window_labels``
+(the window a product page's label gave an order).
 
 Times are stored as UTC ISO text, amounts as decimal text (never a float), lists as JSON.
 """
@@ -236,6 +237,21 @@ def _claims_ledger(db: sqlite_utils.Database) -> None:
     """A refund records what it was paid in; a claim alert, what it asked the shop for."""
     db.execute("ALTER TABLE claims ADD COLUMN form TEXT")  # NULL: cash
     db.execute("ALTER TABLE alerts ADD COLUMN asked TEXT")  # in the alert's currency
+
+
+@migrations(name="0004_window_labels")
+def _window_labels(db: sqlite_utils.Database) -> None:
+    """The window a product page's label ("15天价保") gave an order that sets none of its
+    own: the longest seen, on the product it was seen on, and when that was first seen."""
+    db.execute(
+        """
+        CREATE TABLE window_labels (
+            order_id TEXT PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products(id),
+            days INTEGER NOT NULL,
+            seen_at TEXT NOT NULL
+        )"""
+    )
 
 
 # How long a write waits for another process's lock before it gives up (DatabaseLocked).

@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import DiskFull, StateError
+from monitor.history.labels import WindowLabels
 from monitor.history.outbox import Outbox
 from monitor.history.schema import (
     BUSY_TIMEOUT_MS,
@@ -102,6 +103,7 @@ class History:
         self.run = self.thread.run  # await history.run(history.sync_orders, ...): off the loop
         self.quick = self.thread.quick  # await history.quick(history.record, ...): see there
         self.outbox = Outbox(db, self.thread, path)
+        self.labels = WindowLabels(db)  # the windows product pages' labels gave orders
 
     @classmethod
     def open(cls, path: Path) -> History:

@@ -409,6 +409,10 @@ def _review_fields(
         ReviewReason.IMPLAUSIBLE: words["why_implausible"].format(drop_percent=percent),
         ReviewReason.CURRENCY: words["why_currency"],
         ReviewReason.VARIANT: words["why_variant"].format(sku=order.sku or "?"),
+        ReviewReason.STALE: words["why_stale"].format(
+            shown=format_money(alert.disagreement.shown) if alert.disagreement else "?",
+            structured=format_money(alert.disagreement.structured) if alert.disagreement else "?",
+        ),
     }[alert.reason]
     return ReviewFields(
         order=_order_fields(order, shop, alert, now=now, zone=zone),

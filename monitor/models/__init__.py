@@ -23,6 +23,7 @@ from monitor.models.claims import Claim, OrderState
 from monitor.models.money import ZERO_DECIMAL_CURRENCIES, Money, Threshold
 from monitor.models.observation import (
     Candidate,
+    Disagreement,
     Extraction,
     Observation,
     PriceRun,
@@ -44,6 +45,7 @@ from monitor.models.states import (
     Remind,
     ReviewReason,
     Status,
+    WindowSource,
     WindowStart,
 )
 from monitor.models.values import Frozen
@@ -59,6 +61,7 @@ __all__ = [
     "Candidate",
     "Claim",
     "ClaimState",
+    "Disagreement",
     "DropAlert",
     "Evidence",
     "Extraction",
@@ -89,6 +92,7 @@ __all__ = [
     "Threshold",
     "Window",
     "WindowAlert",
+    "WindowSource",
     "WindowStart",
     "dedupe_key",
     "product_subject",

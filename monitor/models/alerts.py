@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.models.money import Money
+from monitor.models.observation import Disagreement
 from monitor.models.states import AlertKind, ClaimState, ReviewReason
 from monitor.models.window import Window
 
@@ -70,6 +71,7 @@ class ReviewAlert:
     seen_at: datetime
     url: str
     kind: AlertKind = AlertKind.NEEDS_REVIEW
+    disagreement: Disagreement | None = None  # STALE: the two prices; ``seen`` is the lower
 
 
 PriceAlert = DropAlert | ReviewAlert

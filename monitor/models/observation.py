@@ -20,6 +20,24 @@ class Candidate:
     raw: str
     sku: str | None = None
     availability: Availability = Availability.UNSTATED
+    bound: str | None = None  # "low" or "high": an end of an AggregateOffer's price range
+    # Why the text's amount cannot be read safely ("ambiguous amount '1,234.567' for USD");
+    # the amount is then NaN, never taken for a price.
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """The page's buy box shows another price than its structured data: one of them is stale
+    (a sale drawn on the page while the JSON-LD still holds the regular price, or the other
+    way round), and only a person can tell which."""
+
+    shown: Money  # what the buy box shows
+    structured: Money  # what the structured data (JSON-LD, microdata, ...) says
+
+    @property
+    def lower(self) -> Money:
+        return min(self.shown, self.structured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +45,8 @@ class Extraction:
     """The verdict on one page: a price, not_found, or unknown, never a guess.
 
     ``page`` says what the page was (a product page, a robot check, ...). ``foreign`` is a
-    single clear price in another currency than the order's (an unknown, but worth a "needs
+    single clear price in another currency than the order's, and ``disagreement`` a buy box
+    that shows another price than the structured data (both unknowns, but worth a "needs
     review"); ``variant_confirmed`` is False when the order names a SKU and nothing on the
     page ties the price to it.
     """
@@ -41,6 +60,17 @@ class Extraction:
     foreign: Money | None = None
     variant_confirmed: bool = True
     page: PageVerdict = PageVerdict.PRODUCT
+    disagreement: Disagreement | None = None
+    # The price-protection window the page advertises (JD's "15天价保"), when its shop has
+    # such a label (``Shop.window_label``) and the page is not a robot check or a gone page.
+    window_days: int | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        """True for an unknown a person should look at: another currency, or stale data."""
+        return self.status is Status.UNKNOWN and (
+            self.foreign is not None or self.disagreement is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)

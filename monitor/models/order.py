@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor.models.money import Money
 from monitor.models.shop import Shop
-from monitor.models.states import Payment
+from monitor.models.states import Payment, WindowSource
 from monitor.models.values import (
     Amount,
     Currency,
@@ -35,7 +35,9 @@ class Order(Frozen):
 
     ``currency``, ``window_days``, ``threshold`` and ``interval`` may be left out of the
     table: the config fills them from the order's shop and ``[monitor]`` before reading it
-    (see ``monitor.config.schema``), so an Order always has them.
+    (see ``monitor.config.schema``), so an Order always has them. ``window_source`` says
+    where its window came from; a window the order does not set itself is the one a label on
+    the product page gives it, once one was seen (``with_window_label``).
     """
 
     id: OrderId
@@ -60,6 +62,11 @@ class Order(Frozen):
     selector: Selector | None = None  # the order's own: when given, it alone decides
     tags: tuple[Text, ...] = ()
     notes: str | None = None
+    # Set by the config, never by the table (as "@window_source", which no one writes): the
+    # shop's when it filled window_days in. An Order made in code sets its own window.
+    window_source: WindowSource = Field(
+        default=WindowSource.ORDER, validation_alias="@window_source", exclude=True
+    )
 
     # A check on a field that an earlier one decides is a field validator: it runs even when
     # other fields are wrong, so every problem is listed at once. The check that names the
@@ -108,6 +115,17 @@ class Order(Frozen):
         if found:
             raise invalid("Order", found)
         return self
+
+    def with_window_label(self, days: int | None) -> Order:
+        """Return the order with the window a product page's label gives it (``days``), when
+        the order sets none of its own; as it is otherwise, or when the calendar ends first."""
+        if days is None or self.window_source is WindowSource.ORDER:
+            return self
+        try:
+            (self.delivered or self.ordered) + timedelta(days=days + 1)
+        except OverflowError:
+            return self
+        return self.model_copy(update={"window_days": days, "window_source": WindowSource.LABEL})
 
     @property
     def paid_money(self) -> Money:

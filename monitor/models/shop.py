@@ -20,6 +20,8 @@ from monitor.models.values import (
     Duration,
     Frozen,
     HttpUrl,
+    ItemsPaths,
+    JsonPath,
     Regex,
     Selector,
     Template,
@@ -36,17 +38,22 @@ class ApiSpec(Frozen):
 
     ``url`` is a template filled with ``ids``: each id is taken from the order's URL by its
     regex (one group), or is the order's ``sku``. ``items`` is the JSON path to the list of
-    goods ("" when the response itself is the list, or a single object); ``item_id`` names
-    the field that identifies a goods entry and ``match`` is the value it must have for the
-    order (a template over the same ids); ``price`` is the path to the price in an entry.
+    goods ("" when the response itself is the list, or a single object), or a list of such
+    paths tried in order, the first that leads to any entry winning (one shop answers in
+    two shapes); ``[]`` in a path steps into every element of a list, so
+    ``data.goods_list[].goods_info`` reads the ``goods_info`` of each. ``item_id`` names the
+    field that identifies a goods entry and ``match`` is the value it must have for the
+    order (a template over the same ids); ``price`` is the path to the price in an entry,
+    and ``item_name`` to its name (what ``probe`` lists the variants by).
     """
 
     url: TemplateUrl
     ids: dict[str, Regex] = Field(default_factory=dict)
-    items: str = ""
-    item_id: Text | None = None
+    items: ItemsPaths = ("",)
+    item_id: JsonPath | None = None
+    item_name: JsonPath | None = None
     match: Template = "{sku}"
-    price: Text = "price"
+    price: JsonPath = "price"
     headers: dict[str, str] = Field(default_factory=dict)
 
 

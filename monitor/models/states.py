@@ -38,6 +38,15 @@ class WindowStart(StrEnum):
     DELIVERY = "delivery"
 
 
+class WindowSource(StrEnum):
+    """Where an order's window_days came from: the order's own table, its shop's default (the
+    config fills it in), or a label the product page showed (JD's "15天价保")."""
+
+    ORDER = "order"
+    SHOP = "shop"
+    LABEL = "label"
+
+
 class Payment(StrEnum):
     CARD = "card"
     ALIPAY = "alipay"
@@ -110,3 +119,4 @@ class ReviewReason(StrEnum):
     IMPLAUSIBLE = "implausible"  # far too deep a drop to trust
     CURRENCY = "currency"  # the page shows another currency than the order's
     VARIANT = "variant"  # the page does not confirm the order's variant
+    STALE = "stale"  # the buy box and the structured data show different prices

@@ -303,6 +303,52 @@ def read_regex(value: object) -> str:
     )
 
 
+# A key (anything but dots and brackets), then ".key", "[0]" (an index) or "[]" (every element).
+_JSON_PATH = re.compile(r"(?:[^.\[\]]+|\[\d+\])(?:\.[^.\[\]]+|\[\d+\])*")
+_ITEMS_PATH = re.compile(r"(?:[^.\[\]]+|\[\d*\])(?:\.[^.\[\]]+|\[\d*\])*")
+
+
+def read_json_path(value: object) -> str:
+    """Read a path to one value inside a JSON entry: ``price``, ``info.price``, ``prices[0]``."""
+    if isinstance(value, str) and _JSON_PATH.fullmatch(value):
+        return value
+    raise _problem(
+        "json_path",
+        'expected a JSON path like "price" or "goods_info.price" (keys joined by dots, [0] '
+        "for an index), got {got}",
+        value,
+    )
+
+
+def read_items_path(value: object) -> str:
+    """Read a path to a shop API's goods entries, where ``[]`` steps into every element of
+    a list (``data.goods_list[].goods_info``); "" is the whole response."""
+    if isinstance(value, str) and (value == "" or _ITEMS_PATH.fullmatch(value)):
+        return value
+    raise _problem(
+        "json_path",
+        'expected a JSON path to the goods like "data.goods_info" or '
+        '"data.goods_list[].goods_info" ([] steps into every element of a list; "" is the '
+        "whole response), got {got}",
+        value,
+    )
+
+
+def read_items_paths(value: object) -> object:
+    """Read a shop API's ``items``: one path, or a non-empty list of paths tried in order."""
+    if isinstance(value, str):
+        return (read_items_path(value),)  # a problem here is the key's own, not "[0]"'s
+    if isinstance(value, list | tuple) and value:
+        return tuple(value)
+    empty = isinstance(value, list | tuple)
+    raise PydanticCustomError(
+        "items",
+        "expected a JSON path, or a list of them tried in order (the first that leads to "
+        'any goods wins), like ["data.goods_list[].goods_info", "data.goods_info"], got {got}',
+        {"got": "an empty array" if empty else got(value)},
+    )
+
+
 Amount = Annotated[Decimal, BeforeValidator(read_amount)]
 Day = Annotated[date, BeforeValidator(read_date)]
 Duration = Annotated[timedelta, BeforeValidator(read_duration)]
@@ -317,5 +363,10 @@ Template = Annotated[str, BeforeValidator(read_template)]
 TemplateUrl = Annotated[str, BeforeValidator(read_http_url), AfterValidator(read_template)]
 Selector = Annotated[str, BeforeValidator(read_selector)]
 Regex = Annotated[str, BeforeValidator(read_regex)]
+JsonPath = Annotated[str, BeforeValidator(read_json_path)]
+ItemsPaths = Annotated[
+    tuple[Annotated[str, BeforeValidator(read_items_path)], ...],
+    BeforeValidator(read_items_paths),
+]
 Text = Annotated[str, Field(min_length=1)]
 WindowDays = Annotated[int, Field(ge=1, le=365)]

@@ -396,3 +396,43 @@ def test_templates_are_read_and_checked_with_the_config_and_again_on_reload(
     assert config.templates.get("support", "en") == "Order {order_id}: please refund {asked}.\n"
     found = problems(text, tmp_path)  # the next load (a reload) sees the edit, and refuses it
     assert found[0].startswith("notify.templates: support.en.txt: unknown field {ordr_id}")
+
+
+def test_a_shop_api_reads_one_items_path_or_several_tried_in_order(tmp_path: Path) -> None:
+    # A user's section written before items took a list still reads as it did.
+    one = parse(
+        '[shops.xiaomi.api]\nurl = "https://api.example/v?id={sku}"\nitems = "data.goods"\n',
+        tmp_path,
+    )
+    assert one.shops["xiaomi"].api is not None
+    assert one.shops["xiaomi"].api.items == ("data.goods",)
+    several = parse(
+        '[shops.x]\ncurrency = "CNY"\nwindow_days = 7\n[shops.x.api]\n'
+        'url = "https://api.example/v?id={sku}"\n'
+        'items = ["data.goods_list[].goods_info", "data.goods_info"]\nitem_name = "name"\n',
+        tmp_path,
+    )
+    api = several.shops["x"].api
+    assert api is not None
+    assert (api.items, api.item_name) == (
+        ("data.goods_list[].goods_info", "data.goods_info"),
+        "name",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('items = "data..goods"', "shops.x.api.items: expected a JSON path to the goods like"),
+        ('items = ["data.goods", "a[x]"]', "shops.x.api.items[1]: expected a JSON path to the"),
+        ("items = []", "shops.x.api.items: expected a JSON path, or a list of them tried in order"),
+        ('price = "goods[].price"', 'shops.x.api.price: expected a JSON path like "price"'),
+        ('item_name = ""', "shops.x.api.item_name: expected a JSON path like"),
+    ],
+)
+def test_a_shop_api_path_that_is_no_path_is_a_problem(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    text = f'[shops.x]\ncurrency = "CNY"\n[shops.x.api]\nurl = "https://api.example/v?id={{sku}}"\n{line}\n'
+    (found,) = problems(text, tmp_path)
+    assert found.startswith(expected), found

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from monitor.extract import Request, extract
+from monitor.extract import Request, extract, extract_document
 from monitor.extract.decide import decide
 from monitor.models import Availability, Candidate, Money, Status
-from tests.extract.pages import ld, offer, page, product
+from tests.extract.pages import document, ld, offer, page, product
 
 D = Decimal
 
@@ -93,7 +93,10 @@ def test_the_first_strategy_that_found_anything_decides() -> None:
     head = ld(product(offer("4999.00"))) + '<meta property="product:price:amount" content="1.00">'
     result = extract(page(head), Request(currency="CNY"))
     assert (result.strategy, result.price) == ("json-ld", Money(D("4999.00"), "CNY"))
-    assert {c.strategy for c in result.candidates} == {"json-ld", "opengraph"}  # both listed
+    assert {c.strategy for c in result.candidates} == {"json-ld"}  # a check stops there
+    explained = extract_document(document(page(head)), Request(currency="CNY"), every_strategy=True)
+    assert (explained.strategy, explained.price) == (result.strategy, result.price)
+    assert {c.strategy for c in explained.candidates} == {"json-ld", "opengraph"}  # for probe
 
 
 def test_the_orders_selector_decides_alone() -> None:

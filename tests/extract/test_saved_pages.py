@@ -80,6 +80,9 @@ def test_fixture_verdict(case: Case) -> None:
         assert result.strategy == expect["strategy"], (result.strategy, got)
     if "reason" in expect:
         assert expect["reason"].lower() in result.reason.lower(), got
+    # The price-protection window the page advertises (JD's "15天价保"), on the pages that show one.
+    window = int(expect["window_days"]) if "window_days" in expect else None
+    assert result.window_days == window, (result.window_days, got)
 
 
 def test_every_builtin_shop_has_fixtures() -> None:

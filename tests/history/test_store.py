@@ -67,7 +67,12 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
-        assert names == ["0001_initial", "0002_outbox_lease", "0003_claims_ledger"]
+        assert names == [
+            "0001_initial",
+            "0002_outbox_lease",
+            "0003_claims_ledger",
+            "0004_window_labels",
+        ]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -103,7 +108,12 @@ def test_processes_opening_a_new_database_at_once_each_migrate_it_or_wait(tmp_pa
     assert codes == [0] * 8, errors
     with sqlite3.connect(path) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
-    assert names == ["0001_initial", "0002_outbox_lease", "0003_claims_ledger"]
+    assert names == [
+        "0001_initial",
+        "0002_outbox_lease",
+        "0003_claims_ledger",
+        "0004_window_labels",
+    ]
 
 
 def test_naive_times_are_refused(tmp_path: Path) -> None:
@@ -215,3 +225,35 @@ def test_quick_work_waits_for_another_process_lock_in_the_thread_not_in_the_loop
     finally:
         other.close()
         history.close()
+
+
+def test_a_window_label_is_kept_per_order_and_never_shortened(tmp_path: Path) -> None:
+    from monitor.models import WindowSource
+    from monitor.testing import make_order
+
+    history = History.open(tmp_path / "state.db")
+    shop_default = make_order(id="A", window_days=7, **{"@window_source": "shop"})
+    own = make_order(id="B", window_days=30)  # the order's own window
+    later = make_order(id="C", window_days=7, **{"@window_source": "shop"})
+    ids = history.sync_orders([shop_default, own, later], now=T0)
+    pid = ids["A"]
+    assert history.labels.apply([shop_default]) == [shop_default]  # no label seen yet
+    history.labels.note(pid, ["A"], 15, at=T0)
+    history.labels.note(pid, ["A"], 10, at=T0 + timedelta(days=1))  # shorter: ignored
+    history.labels.note(pid, ["C"], 10, at=T0 + timedelta(days=1))  # C's first sighting
+    assert history.labels.days([shop_default, own, later]) == {"A": 15, "C": 10}
+    labelled, kept, _ = history.labels.apply([shop_default, own, later])
+    assert (labelled.window_days, labelled.window_source) == (15, WindowSource.LABEL)
+    assert kept == own  # a label never overrides the order's own window_days
+    history.labels.note(pid, ["A"], 30, at=T0 + timedelta(days=2))  # longer: kept
+    assert history.labels.days([shop_default]) == {"A": 30}
+    row = history.db.execute("SELECT seen_at FROM window_labels WHERE order_id = 'A'").fetchone()
+    assert row[0] == "2026-11-27T04:00:00.000000+00:00"  # when the kept label was first seen
+
+    # The order edited to another product: the label seen on the old one is not its own.
+    moved = shop_default.model_copy(update={"url": "https://item.jd.com/2.html"})
+    new_pid = history.sync_orders([moved], now=T0)["A"]
+    assert history.labels.days([moved]) == {}
+    history.labels.note(new_pid, ["A"], 10, at=T0 + timedelta(days=3))
+    assert history.labels.days([moved]) == {"A": 10}  # the new product's, though shorter
+    history.close()

@@ -11,6 +11,7 @@ import pytest
 from monitor.messages import compose, format_money, support_request
 from monitor.models import (
     AlertKind,
+    Disagreement,
     DropAlert,
     Extraction,
     Money,
@@ -189,3 +190,22 @@ def test_a_price_worth_no_more_than_was_refunded_and_claimed_asks_for_nothing() 
         ORDER.url, NOW, Extraction(Status.PRICE, price=Money(Decimal("4499.00"), "CNY"))
     )
     assert evaluate(INSTALLMENTS, JD, observation, state, NOW) == []
+
+
+def test_stale_structured_data_asks_for_a_look_with_both_prices() -> None:
+    observation = Observation(
+        "https://item.jd.com/1.html",
+        NOW,
+        Extraction(
+            Status.UNKNOWN,
+            reason="needs review",
+            disagreement=Disagreement(
+                shown=Money(Decimal("4599"), "CNY"), structured=Money(Decimal("4999"), "CNY")
+            ),
+        ),
+    )
+    (alert,) = evaluate(INSTALLMENTS, JD, observation, NO_ALERTS_YET, NOW)
+    message = compose(alert, INSTALLMENTS, JD, now=NOW, zone=SHANGHAI)
+    assert message.kind is AlertKind.NEEDS_REVIEW
+    assert "页面上显示 ¥4,599.00，页面的结构化数据却是 ¥4,999.00" in message.body
+    assert "复制" not in message.body  # nothing to paste until a person has looked

@@ -50,3 +50,20 @@ def test_quiet_hours_may_run_past_midnight_in_the_users_zone() -> None:
     daytime = QuietHours(time(12, 0), time(13, 0), ZoneInfo("UTC"))
     assert datetime(2026, 11, 25, 12, 30, tzinfo=UTC) in daytime
     assert datetime(2026, 11, 25, 13, 0, tzinfo=UTC) not in daytime
+
+
+def test_a_page_label_gives_the_window_of_an_order_that_sets_none() -> None:
+    from monitor.models import WindowSource
+
+    by_shop = make_order(**{"@window_source": "shop"})  # window_days = 7 from the shop
+    labelled = by_shop.with_window_label(15)
+    assert (labelled.window_days, labelled.window_source) == (15, WindowSource.LABEL)
+    assert window_for(labelled, JD).deadline == datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    assert labelled.with_window_label(30).window_days == 30  # the longest is the caller's rule
+    assert by_shop.with_window_label(None) is by_shop
+    own = make_order()  # an order made in code, like a table with window_days, sets its own
+    assert own.window_source is WindowSource.ORDER
+    assert own.with_window_label(15) is own
+    # A label whose window the calendar cannot hold is no window at all.
+    late = make_order(ordered=date(9999, 12, 1), delivered=None, **{"@window_source": "shop"})
+    assert late.with_window_label(365) is late

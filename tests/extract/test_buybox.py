@@ -1,0 +1,77 @@
+"""The price a page's buy box shows: near the heading, one amount, never an old or unit price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from monitor.extract import Request, buybox, extract
+from monitor.models import Status
+from tests.extract.pages import document, ld, offer, page, product
+
+
+def shown(buy_box: str, currency: str | None = "USD", heading: str = "<h1>Phone X</h1>") -> object:
+    html = page(body=f'<div class="product-info">{heading}{buy_box}</div>')
+    return buybox.shown_price(document(html), currency)
+
+
+@pytest.mark.parametrize(
+    ("buy_box", "expected"),
+    [
+        ('<span class="price">$299.00</span>', Decimal("299.00")),
+        ('<div class="product-price"><span class="price-current">$299</span></div>', Decimal(299)),
+        ('<span class="productPrice">USD 299.00</span>', Decimal("299.00")),
+        ('<span id="priceblock_ourprice">$299.00</span>', Decimal("299.00")),
+        ('<span itemprop="price" content="299.00">$299.00</span>', Decimal("299.00")),
+        ('<span data-price="299">Now $299</span>', Decimal(299)),
+        # the old, compared and saved amounts beside it are left out
+        (
+            '<span class="price price--sale">$249</span><s class="price">$299</s>'
+            '<span class="price-was">$299</span><span class="price-saving">Save $50</span>'
+            '<span class="price-per-unit">$0.50</span><span class="monthly-price">$21</span>',
+            Decimal(249),
+        ),
+    ],
+)
+def test_the_buy_box_price_is_read_near_the_heading(buy_box: str, expected: Decimal) -> None:
+    assert shown(buy_box) == expected
+
+
+@pytest.mark.parametrize(
+    ("buy_box", "currency"),
+    [
+        ("", "USD"),  # no price element
+        ('<span class="price">$249</span><span class="price">$299</span>', "USD"),  # which one?
+        ('<span class="price">$249 – $299</span>', "USD"),  # a range
+        ('<span class="price">$24.99/mo</span>', "USD"),
+        ('<span class="price">20% off</span>', "USD"),
+        ('<span class="price">€249</span>', "USD"),  # another currency
+        ('<span class="a-price"><span>$19.99</span><span>$19.99</span></span>', "USD"),
+    ],
+)
+def test_no_shown_price_when_the_buy_box_is_not_one_clear_amount(
+    buy_box: str, currency: str
+) -> None:
+    assert shown(buy_box, currency) is None
+
+
+def test_no_heading_no_buy_box() -> None:
+    assert shown('<span class="price">$299</span>', heading="") is None
+
+
+def test_a_sale_on_the_page_beside_stale_json_ld_is_needs_review_with_both_prices() -> None:
+    html = page(
+        ld(product(offer("299.00", "USD"))),
+        body='<div class="info"><h1>Phone X</h1><span class="price">$249.00</span></div>',
+    )
+    result = extract(html, Request(currency="USD"))
+    assert result.status is Status.UNKNOWN and result.needs_review
+    assert result.disagreement is not None
+    assert (result.disagreement.shown.amount, result.disagreement.structured.amount) == (
+        Decimal("249.00"),
+        Decimal("299.00"),
+    )
+    assert "249.00 USD" in result.reason and "299.00" in result.reason
+    agreeing = html.replace("$249.00", "$299.00")
+    assert extract(agreeing, Request(currency="USD")).price is not None
