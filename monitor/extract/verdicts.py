@@ -82,11 +82,15 @@ def gone(page: Document) -> str | None:
         return f'gone: the shop says the product is not available ("{clip(headline.strip(), 60)}")'
     # Cheap test on the raw page first; only then read the visible text, because shops also
     # ship these phrases inside their JavaScript.
-    if any(page.contains(hint, in_body=True) for hint in _GONE_HINTS):
-        visible = _visible_text(page.tree)
-        for phrase in _GONE_TEXT:
-            if phrase in visible:
-                return f'gone: the page says "{phrase}"'
+    if not any(page.contains(hint, in_body=True) for hint in _GONE_HINTS):
+        return None
+    present = [phrase for phrase in _GONE_TEXT if page.contains(phrase, in_body=True)]
+    if not present:
+        return None
+    visible = _visible_text(page.tree)
+    for phrase in present:
+        if phrase in visible:
+            return f'gone: the page says "{phrase}"'
     return None
 
 
