@@ -34,7 +34,6 @@ from monitor.models import (
     ProductState,
     Remind,
     Status,
-    WindowSource,
 )
 from monitor.reader import PageReader
 
@@ -179,7 +178,7 @@ async def check_product(
         logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
     # The page stays in memory only while it is needed: a pass over thousands of products
     # must not hold thousands of pages.
-    failures = before.failures + 1 if observation.status is Status.UNKNOWN else 0
+    failures = before.failures + 1 if observation.failed else 0
     return CheckResult(product, replace(observation, body=None), new_alerts, failures)
 
 
@@ -195,32 +194,26 @@ async def _with_label(history: History, product: Product, observation: Observati
     """The product, with the window a label on its page gave its orders, when this look saw
     one (most shops have no label: no database work). The labels seen before were applied
     when the product was built (``watched_products``)."""
-    if observation.extraction.window_days is None:
-        return product
-    return await history.quick(_labelled, history, product, observation)
-
-
-def _labelled(history: History, product: Product, observation: Observation) -> Product:
-    """The product, its orders that set no window of their own with the window their page's
-    label gave them (in the database thread); the label this look saw is remembered first."""
-    relying = [o for o in product.orders if o.window_source is not WindowSource.ORDER]
-    if not relying:
-        return product
-    labels = history.labels.days(relying)
     days = observation.extraction.window_days
-    if days is not None:
-        learnt = [o.id for o in relying if labels.get(o.id, 0) < days]
-        if learnt:
-            history.labels.note(product.id, learnt, days, at=observation.seen_at)
-            labels |= dict.fromkeys(learnt, days)
-            logger.info(
-                "%s: the page advertises %d days of price protection: the window of %s",
-                product.label,
-                days,
-                ", ".join(learnt),
-            )
-    orders = tuple(order.with_window_label(labels.get(order.id)) for order in product.orders)
-    return product if orders == product.orders else replace(product, orders=orders)
+    if days is None:
+        return product
+    return await history.quick(_labelled, history, product, days, observation.seen_at)
+
+
+def _labelled(history: History, product: Product, days: int, seen_at: datetime) -> Product:
+    """The product, its orders with the windows their page's label gives them, the label
+    of ``days`` this look saw remembered first (in the database thread)."""
+    orders = tuple(history.labels.learn(product.id, product.orders, days, at=seen_at))
+    if orders == product.orders:
+        return product
+    changed = [o.id for o, was in zip(orders, product.orders, strict=True) if o != was]
+    logger.info(
+        "%s: the page advertises %d days of price protection: the window of %s",
+        product.label,
+        days,
+        ", ".join(changed),
+    )
+    return replace(product, orders=orders)
 
 
 def _states(history: History, product: Product) -> tuple[ProductState, dict[str, OrderState]]:

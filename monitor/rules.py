@@ -215,7 +215,7 @@ def failure_alerts(
                 reason=observation.reason,
             )
         ]
-    failed = observation.status is Status.UNKNOWN
+    failed = observation.failed
     since = before.failing_since or observation.seen_at
     if failed and before.failures + 1 == threshold:
         kind, failures = AlertKind.CHECKS_FAILING, threshold
@@ -280,7 +280,7 @@ def next_poll(product: Product, observation: Observation, failures: int, now: da
         return NextPoll(stop=StopReason.WINDOWS_CLOSED)
     if observation.status is Status.NOT_FOUND:
         return NextPoll(stop=StopReason.GONE)
-    if observation.status is not Status.UNKNOWN:
+    if not observation.failed:
         return NextPoll()
     delay = polling_backoff(product.interval, failures)
     asked = observation.retry_after

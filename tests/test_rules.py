@@ -189,3 +189,13 @@ def test_stale_structured_data_is_a_review_at_the_lower_price_never_a_claim(
 def test_stale_structured_data_without_a_drop_in_either_price_is_no_alert() -> None:
     assert evaluate(ORDER, JD, stale("5099.00", "4999.00"), OrderState(), NOW) == []
     assert evaluate(ORDER, JD, stale("4995.00", "4999.00"), OrderState(), NOW) == []  # < threshold
+
+
+def test_a_page_to_review_is_no_failed_check_and_keeps_its_schedule() -> None:
+    product = Product(ORDER.url, JD, (ORDER,))
+    observation = stale("4599.00", "4999.00")
+    assert not observation.failed
+    assert next_poll(product, observation, failures=5, now=NOW).delay is None
+    blocked = Observation(ORDER.url, NOW, Extraction(Status.UNKNOWN, reason="blocked"))
+    assert blocked.failed
+    assert next_poll(product, blocked, failures=5, now=NOW).delay is not None

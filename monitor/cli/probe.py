@@ -150,8 +150,7 @@ def _order_window(config: Config, order: Order, seen: int) -> _OrderWindow:
     try:
         now = utcnow()
         product_id = history.sync_orders(config.orders, now=now)[order.id]
-        history.labels.note(product_id, [order.id], seen, at=now)
-        (labelled,) = history.labels.apply([order])
+        (labelled,) = history.labels.learn(product_id, [order], seen, at=now)
     finally:
         history.close()
     if labelled.window_days > seen:  # a longer label was seen before, and is kept

@@ -41,7 +41,7 @@ from monitor.extract import (
 from monitor.extract.decide import decide
 from monitor.extract.document import Document, Request
 from monitor.extract.source import source_for
-from monitor.models import Candidate, Disagreement, Extraction, Money, PageVerdict, Shop, Status
+from monitor.models import Candidate, Extraction, PageVerdict, Shop, Status
 from monitor.shops import catalogue
 
 NO_REQUEST = Request()  # a page read without an order: no SKU, selector or currency
@@ -121,7 +121,7 @@ def _read_document(
         if strategy_candidates:
             verdict = decide(name, strategy_candidates, request, lang=page.language)
             if name in HELD_TO_BUY_BOX:
-                verdict = held_to_buy_box(verdict, strategy_candidates, page, request)
+                verdict = buybox.held_to(verdict, strategy_candidates, page, request)
             return replace(verdict, candidates=candidates)
     if request.selector:
         reason = f'the selector "{request.selector}" matched no price'
@@ -145,43 +145,6 @@ def _read_document(
 
 # The strategies that read data a page carries beside what it shows, which can go stale.
 HELD_TO_BUY_BOX = frozenset({jsonld.NAME, microdata.NAME, rdfa.NAME, opengraph.NAME})
-
-
-def held_to_buy_box(
-    verdict: Extraction, candidates: list[Candidate], page: Document, request: Request
-) -> Extraction:
-    """Hold a structured-data verdict to the price the page's buy box shows.
-
-    A single structured price the buy box contradicts is "needs review" with both prices,
-    never a silent read of either. Of an AggregateOffer's range, the low end is the price
-    when the buy box shows exactly it. Pages whose structured data holds several prices
-    (variants) are left as they are: the buy box may show another variant.
-    """
-    strategy = verdict.strategy or ""
-    amounts = {c.amount for c in candidates}
-    if verdict.status is Status.PRICE and verdict.price is not None and len(amounts) == 1:
-        price = verdict.price
-        shown = buybox.shown_price(page, price.currency)
-        if shown is None or shown == price.amount:
-            return verdict
-        disagreement = Disagreement(shown=Money(shown, price.currency), structured=price)
-        return Extraction(
-            Status.UNKNOWN,
-            strategy=strategy,
-            reason=(
-                f"needs review: the page shows {shown:f} {price.currency} but its {strategy} "
-                f"data says {price.amount:f}: one of them is out of date"
-            ),
-            availability=verdict.availability,
-            disagreement=disagreement,
-        )
-    lows = {c.amount for c in candidates if c.bound == "low"}
-    if verdict.status is Status.UNKNOWN and len(amounts) > 1 and len(lows) == 1:
-        shown = buybox.shown_price(page, request.currency)
-        if shown is not None and shown in lows:
-            low = [c for c in candidates if c.amount == shown]
-            return decide(strategy, low, request, lang=page.language)
-    return verdict
 
 
 def run_strategies(

@@ -131,8 +131,8 @@ def entries(data: Any, spec: ApiSpec) -> list[dict[str, Any]]:
 def _sku_of(item_id: str, match: str, ids: Mapping[str, str]) -> str:
     """Return a goods entry's id in the order's terms: the sku whose ``match`` it is
     ("J_100012043978" is sku 100012043978 for JD's "J_{sku}"), else the id as it is."""
-    if "sku" in ids and _format(match, ids) == item_id:
-        return ids["sku"]
+    if "sku" in ids and (_format(match, ids) == item_id or ids["sku"] == item_id):
+        return ids["sku"]  # an order may write the API's own id ("J_100012043978") as its sku
     pattern, named = "", False
     try:
         parts = list(string.Formatter().parse(match))

@@ -62,23 +62,27 @@ def loads_lenient(text: str) -> Any:
     stay Decimal throughout. A block nested deeper than any real data is None.
     """
     text = _unwrapped(text)
-    try:
-        return loads(text, strict=False)
-    except ValueError:
-        pass
-    except RecursionError:
-        return None
-    try:
-        return _one_or_many(_documents(text))
-    except ValueError:
-        pass
-    except RecursionError:
-        return None
-    try:
-        found: Iterable[Any] = chompjs.parse_js_objects(text, loader_kwargs=_LOOSE)
-        return _one_or_many([value for value in found if isinstance(value, dict | list)])
-    except (ValueError, RecursionError):
-        return None
+    for parse in (_strict, _one_after_another, _javascript):
+        try:
+            return parse(text)
+        except ValueError:
+            continue  # not in this form: try the next, more lenient one
+        except RecursionError:
+            return None
+    return None
+
+
+def _strict(text: str) -> Any:
+    return loads(text, strict=False)
+
+
+def _one_after_another(text: str) -> Any:
+    return _one_or_many(_documents(text))
+
+
+def _javascript(text: str) -> Any:
+    found: Iterable[Any] = chompjs.parse_js_objects(text, loader_kwargs=_LOOSE)
+    return _one_or_many([value for value in found if isinstance(value, dict | list)])
 
 
 def _unwrapped(text: str) -> str:

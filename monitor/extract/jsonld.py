@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from monitor.extract import schema_org
 from monitor.extract.document import Document, Request
 from monitor.extract.json_values import amount_of, loads_lenient
-from monitor.models import Candidate, Shop
+from monitor.models import Candidate, RangeEnd, Shop
 
 NAME = "json-ld"
 _PRODUCTS = {"Product", "ProductModel", "IndividualProduct", "ProductGroup", "Vehicle", "Book"}
@@ -56,9 +56,9 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     products = _main(products, page, request)
     out: list[Candidate] = []
     for product in products:
-        out.extend(_chosen(_product(product, request.today)))
+        out.extend(_product(product, request.today))
     for offer in bare_offers:
-        out.extend(_chosen(_offer(offer, product_sku=None, today=request.today)))
+        out.extend(_chosen(_offer(offer, product_sku=None, today=request.today), listing=False))
     return out
 
 
@@ -102,11 +102,11 @@ def _main(products: list[dict[str, Any]], page: Document, request: Request) -> l
             mine = [p for p in products if _same_page(p.get("url") or p.get("@id"), url)]
             if mine:
                 return mine
-    heading = _normal(page.heading)
-    if heading:
-        named = [p for p in products if _normal(schema_org.text(p.get("name"))) == heading]
-        if named:
-            return named
+    named = [
+        p for p in products if schema_org.same_name(schema_org.text(p.get("name")), page.heading)
+    ]
+    if named:
+        return named
     return products
 
 
@@ -124,21 +124,28 @@ def _top_nodes(data: Any) -> Iterator[dict[str, Any]]:
             yield from _top_nodes(main)
 
 
-def _product(product: dict[str, Any], today: dt.date | None) -> list[_Offer]:
+def _product(product: dict[str, Any], today: dt.date | None) -> list[Candidate]:
+    """The candidates of a Product's own offers, then of each of its variants, each variant's
+    offers chosen among themselves (one variant's sale ending says nothing of another's)."""
     text = schema_org.text
     sku = text(product.get("sku")) or text(product.get("productID")) or text(product.get("mpn"))
-    out: list[_Offer] = []
-    for offer in schema_org.objects(product.get("offers")):
-        out.extend(_offer(offer, product_sku=sku, today=today))
+    offers = [
+        o
+        for offer in schema_org.objects(product.get("offers"))
+        for o in _offer(offer, product_sku=sku, today=today)
+    ]
+    out = _chosen(offers, listing=_not_new(product) or len(offers) == 1)
     for variant in schema_org.objects(product.get("hasVariant")):
         out.extend(_product(variant, today))
     return out
 
 
-def _chosen(offers: list[_Offer]) -> list[Candidate]:
-    """The offers that count: new ones over used ones, current ones over expired ones, each
-    only when some remain (a used item's listing offers only the used item)."""
-    offers = [o for o in offers if o.new] or offers
+def _chosen(offers: list[_Offer], *, listing: bool) -> list[Candidate]:
+    """The offers that count: current ones over expired ones when some remain; new ones
+    only, unless the product is a ``listing`` of a used item (it says so itself, or its one
+    offer is the used one): beside a new offer, or on a product whose new offer is gone
+    from the data, a used or refurbished price is another item's."""
+    offers = [o for o in offers if o.new or listing]
     offers = [o for o in offers if o.current] or offers
     return [o.candidate for o in offers]
 
@@ -156,8 +163,8 @@ def _offer(
         currency = text(offer.get("priceCurrency"))
         low = amount_of(offer.get("lowPrice", offer.get("price")), currency)
         high = amount_of(offer.get("highPrice"), currency)
-        bounds: dict[Decimal, str] = {}
-        for amount, bound in ((low, "low"), (high, "high")):
+        bounds: dict[Decimal, RangeEnd] = {}
+        for amount, bound in ((low, RangeEnd.LOW), (high, RangeEnd.HIGH)):
             if amount is not None:
                 bounds.setdefault(amount, bound)  # low, when both are the same amount
         return [
@@ -195,13 +202,8 @@ def _not_new(offer: dict[str, Any]) -> bool:
 
 def _expired(offer: dict[str, Any], today: dt.date | None) -> bool:
     """Return True when the offer's ``priceValidUntil`` is a date before ``today``."""
-    until = schema_org.text(offer.get("priceValidUntil"))
-    if today is None or until is None:
-        return False
-    try:
-        return dt.date.fromisoformat(until[:10]) < today
-    except ValueError:
-        return False
+    until = schema_org.date(schema_org.text(offer.get("priceValidUntil")))
+    return today is not None and until is not None and until < today
 
 
 def _list_price(spec: dict[str, Any]) -> bool:
@@ -214,7 +216,3 @@ def _same_page(value: Any, page_url: str) -> bool:
         return False
     a, b = urlsplit(value), urlsplit(page_url)
     return (a.netloc.lower(), a.path.rstrip("/")) == (b.netloc.lower(), b.path.rstrip("/"))
-
-
-def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())

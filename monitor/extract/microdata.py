@@ -34,10 +34,9 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     nodes = page.itemprop_price[:MAX_EXAMINED]
     if not nodes:
         return []
-    by_scope: dict[int, list[Candidate]] = {}
+    by_scope: dict[int, list[tuple[Candidate, bool]]] = {}  # each with: is it an old price?
     tops: dict[int, LexborNode | None] = {}
     stated: dict[int, _Stated] = {}  # by scope, read once each
-    expired: set[Candidate] = set()
     for node in nodes:
         if struck(node):
             continue
@@ -67,12 +66,12 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
             availability=availability,
             refused=parsed.refused,
         )
-        by_scope.setdefault(key, []).append(candidate)
-        if request.today is not None and until is not None and until < request.today:
-            expired.add(candidate)
+        expired = request.today is not None and until is not None and until < request.today
+        by_scope.setdefault(key, []).append((candidate, expired))
     main = _main(page, tops) if len(by_scope) > 1 else None
     found = by_scope[main] if main is not None else [c for g in by_scope.values() for c in g]
-    return [c for c in found if c not in expired] or found
+    current = [c for c, expired in found if not expired]
+    return current or [c for c, _ in found]
 
 
 def _main(page: Document, tops: dict[int, LexborNode | None]) -> int | None:
@@ -84,12 +83,11 @@ def _main(page: Document, tops: dict[int, LexborNode | None]) -> int | None:
     for key, top in tops.items():
         if top is not None and _contains(top, heading):
             return key
-    title = " ".join(page.heading.lower().split())
     for key, top in tops.items():
         name = top.css_first('[itemprop="name"]') if top is not None else None
         if name is not None:
             named = name.attributes.get("content") or name.text(strip=True, separator=" ")
-            if " ".join(named.lower().split()) == title:
+            if schema_org.same_name(named, page.heading):
                 return key
     return None
 
@@ -136,11 +134,9 @@ def _stated(scope: LexborNode) -> _Stated:
     valid_until = None
     until_node = scope.css_first('[itemprop="priceValidUntil"]')
     if until_node is not None:
-        until = until_node.attributes.get("content") or until_node.attributes.get("datetime")
-        try:
-            valid_until = dt.date.fromisoformat((until or until_node.text(strip=True))[:10])
-        except ValueError:
-            valid_until = None
+        attributes = until_node.attributes
+        until = attributes.get("content") or attributes.get("datetime")
+        valid_until = schema_org.date(until or until_node.text(strip=True))
     return _Stated(currency or None, availability, valid_until)
 
 

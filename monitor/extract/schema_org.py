@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from monitor.models import Availability
@@ -34,6 +35,25 @@ def text(value: Any) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool):
         return str(value).strip() or None
     return None
+
+
+def date(value: str | None) -> dt.date | None:
+    """Read a schema.org Date or DateTime (``2026-12-31``, ``2026-12-31T23:59:59Z``) as its
+    day; None for anything else."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    """True when two names are the same words, whatever their case and spacing (a Product's
+    ``name`` and the page's heading)."""
+    if not a or not b:
+        return False
+    return a.lower().split() == b.lower().split()
 
 
 def objects(value: Any) -> list[dict[str, Any]]:

@@ -87,14 +87,14 @@ def gone(page: Document) -> str | None:
     present = [phrase for phrase in _GONE_TEXT if page.contains(phrase, in_body=True)]
     if not present:
         return None
-    visible = _visible_text(page.tree)
+    visible = visible_text(page.tree)
     for phrase in present:
         if phrase in visible:
             return f'gone: the page says "{phrase}"'
     return None
 
 
-def _visible_text(tree: LexborHTMLParser) -> str:
+def visible_text(tree: LexborHTMLParser) -> str:
     body = tree.body
     if body is None:
         return ""
@@ -109,6 +109,8 @@ _MOUNT_POINTS = (
     "[ng-version], app-root"
 )
 _DESCRIBED_PRODUCT = '[itemtype*="schema.org/Product"]'
+# Scripts that run (JSON-LD and other data blocks do not).
+_CODE = 'script:not([type]), script[type*="javascript" i], script[type="module"]'
 
 
 def needs_javascript(page: Document, *, describes_product: bool = False) -> bool:
@@ -125,9 +127,9 @@ def needs_javascript(page: Document, *, describes_product: bool = False) -> bool
         return False
     noscript = " ".join(n.text(strip=True) for n in tree.css("noscript")).lower()
     asks_for_javascript = "javascript" in noscript or "启用" in noscript
-    if not asks_for_javascript and tree.css_first("script") is None:
-        return False  # nothing on the page could ever draw a price
-    if len(_visible_text(tree)) < 400:
+    if not asks_for_javascript and tree.css_first(_CODE) is None:
+        return False  # nothing on the page could ever draw a price: no script, or only data
+    if len(visible_text(tree)) < 400:
         return True
     mount = tree.css_first(_MOUNT_POINTS)
     return mount is not None and len(mount.text(strip=True)) < 40

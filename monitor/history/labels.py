@@ -45,6 +45,16 @@ class WindowLabels:
         days = self.days(o for o in orders if o.window_source is not WindowSource.ORDER)
         return [order.with_window_label(days.get(order.id)) for order in orders]
 
+    def learn(
+        self, product_id: int, orders: Sequence[Order], days: int, *, at: datetime
+    ) -> list[Order]:
+        """Remember that the product's page advertised a ``days``-day window, for those of
+        ``orders`` that set no window of their own, and return the orders with the windows
+        their labels now give them (``note``'s rules: the longest label seen is kept)."""
+        relying = [o.id for o in orders if o.window_source is not WindowSource.ORDER]
+        self.note(product_id, relying, days, at=at)
+        return self.apply(orders)
+
     def note(self, product_id: int, order_ids: Sequence[str], days: int, *, at: datetime) -> None:
         """Remember that the product's page advertised a ``days``-day window, for these orders.
 

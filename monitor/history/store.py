@@ -306,7 +306,7 @@ class History:
                     "seen": seen,
                     "status": observation.status.value,
                     "reason": observation.reason or None,
-                    "failed": observation.status is Status.UNKNOWN,
+                    "failed": observation.failed,
                     "id": product_id,
                 },
             )

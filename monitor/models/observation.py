@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from monitor.models.money import Money
-from monitor.models.states import Availability, PageVerdict, Status
+from monitor.models.states import Availability, PageVerdict, RangeEnd, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class Candidate:
     raw: str
     sku: str | None = None
     availability: Availability = Availability.UNSTATED
-    bound: str | None = None  # "low" or "high": an end of an AggregateOffer's price range
+    bound: RangeEnd | None = None  # an end of an AggregateOffer's price range
     # Why the text's amount cannot be read safely ("ambiguous amount '1,234.567' for USD");
     # the amount is then NaN, never taken for a price.
     refused: str | None = None
@@ -89,6 +89,12 @@ class Observation:
     @property
     def status(self) -> Status:
         return self.extraction.status
+
+    @property
+    def failed(self) -> bool:
+        """True for a look that read nothing: an unknown, but not a page whose prices a
+        person should review (another currency, stale structured data), which was read."""
+        return self.status is Status.UNKNOWN and not self.extraction.needs_review
 
     @property
     def price(self) -> Money | None:

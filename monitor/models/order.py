@@ -118,8 +118,15 @@ class Order(Frozen):
 
     def with_window_label(self, days: int | None) -> Order:
         """Return the order with the window a product page's label gives it (``days``), when
-        the order sets none of its own; as it is otherwise, or when the calendar ends first."""
+        the order sets none of its own; as it is otherwise, or when the calendar ends first.
+
+        A label never shortens the window the order has without it (the shop's, as the
+        catalogue or the user's ``[shops.NAME]`` sets it): a window closed too early misses
+        refunds the shop still owes, and a label read off a page is less sure than that.
+        """
         if days is None or self.window_source is WindowSource.ORDER:
+            return self
+        if self.window_source is WindowSource.SHOP and days <= self.window_days:
             return self
         try:
             (self.delivered or self.ordered) + timedelta(days=days + 1)

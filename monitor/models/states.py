@@ -16,6 +16,13 @@ class Status(StrEnum):
     UNKNOWN = "unknown"
 
 
+class RangeEnd(StrEnum):
+    """Which end of an AggregateOffer's price range a price is."""
+
+    LOW = "low"
+    HIGH = "high"
+
+
 class PageVerdict(StrEnum):
     """What a fetched page is, before any price is read from it."""
 

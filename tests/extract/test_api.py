@@ -40,6 +40,11 @@ CASES = {
         JD, [{"id": "J_100012043978", "p": "2299.00", "m": "2999.00"}],
         Request(sku="100012043978", product_url=JD_URL), Status.PRICE, Decimal("2299.00"),
     ),
+    "an order that writes JD's own id as its sku": (
+        JD, [{"id": "J_100012043978", "p": "2299.00", "m": "2999.00"}],
+        Request(sku="J_100012043978", product_url="https://item.jd.com/"), Status.PRICE,
+        Decimal("2299.00"),
+    ),
     "JD's -1.00 is a placeholder, not a price": (
         JD, [{"id": "J_1", "p": "-1.00"}], Request(sku="1", product_url=JD_URL), Status.UNKNOWN, None,
     ),

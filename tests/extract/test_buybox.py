@@ -23,7 +23,7 @@ def shown(buy_box: str, currency: str | None = "USD", heading: str = "<h1>Phone 
         ('<div class="product-price"><span class="price-current">$299</span></div>', Decimal(299)),
         ('<span class="productPrice">USD 299.00</span>', Decimal("299.00")),
         ('<span id="priceblock_ourprice">$299.00</span>', Decimal("299.00")),
-        ('<span itemprop="price" content="299.00">$299.00</span>', Decimal("299.00")),
+        ('<span itemprop="price">$299.00</span>', Decimal("299.00")),
         ('<span data-price="299">Now $299</span>', Decimal(299)),
         # the old, compared and saved amounts beside it are left out
         (
@@ -48,6 +48,19 @@ def test_the_buy_box_price_is_read_near_the_heading(buy_box: str, expected: Deci
         ('<span class="price">20% off</span>', "USD"),
         ('<span class="price">€249</span>', "USD"),  # another currency
         ('<span class="a-price"><span>$19.99</span><span>$19.99</span></span>', "USD"),
+        # a price drawn in pieces cannot be read back safely
+        ('<div class="price"><span>$</span>699<sup>99</sup></div>', "USD"),
+        ('<span class="price"><span class="w">699</span><span class="f">99</span></span>', "USD"),
+        # the structured data itself is no check on the structured data
+        ('<span itemprop="price" content="699.99">$699<sup>99</sup></span>', "USD"),
+        ('<span itemprop="price" content="699.99">$699.99</span>', "USD"),
+        # the low end of a range, a price per unit
+        ('<span class="price-label">As low as</span> <span class="price">$24.99</span>', "USD"),
+        ('<span class="price">From $699.00</span>', "USD"),
+        ('<span class="price">ab 699,00 €</span>', "EUR"),
+        ('<span class="price">¥2999起</span>', "CNY"),
+        ('<span class="price-kg">€5,98 per kg</span>', "EUR"),
+        ('<span class="price">$0.00</span>', "USD"),  # an empty cart, not a price
     ],
 )
 def test_no_shown_price_when_the_buy_box_is_not_one_clear_amount(
@@ -58,6 +71,18 @@ def test_no_shown_price_when_the_buy_box_is_not_one_clear_amount(
 
 def test_no_heading_no_buy_box() -> None:
     assert shown('<span class="price">$299</span>', heading="") is None
+
+
+def test_a_heading_in_the_sites_header_is_not_the_products() -> None:
+    header = '<header><h1 class="logo">Shop</h1><a class="cart"><span class="price">$0.00</span></a></header>'
+    html = page(
+        body=f'{header}<div class="info"><h1>Phone X</h1><span class="price">$299</span></div>'
+    )
+    assert buybox.shown_price(document(html), "USD") == Decimal(299)
+    logo_only = page(
+        body=f'{header}<div class="info"><h2>Phone X</h2><span class="price">$299</span></div>'
+    )
+    assert buybox.shown_price(document(logo_only), "USD") is None
 
 
 def test_a_sale_on_the_page_beside_stale_json_ld_is_needs_review_with_both_prices() -> None:

@@ -110,3 +110,53 @@ def test_of_several_products_the_one_whose_url_is_this_page_wins() -> None:
         Decimal("4999.00")
     ]
     assert len(jsonld.find(document(html), NO_ORDER, GENERIC)) == 2  # no URL to tell them apart
+
+
+USED = "https://schema.org/UsedCondition"
+REFURBISHED = "https://schema.org/RefurbishedCondition"
+
+
+@pytest.mark.parametrize(
+    ("offers", "more", "expected"),
+    [
+        ([offer("499", itemCondition=USED)], {}, [D(499)]),  # one used listing: its price
+        ([offer("899"), offer("499", itemCondition=USED)], {}, [D(899)]),  # beside a new one
+        # several used offers, and nothing says the product is used: none is the item
+        ([offer("499", itemCondition=USED), offer("459", itemCondition=REFURBISHED)], {}, []),
+        (
+            [offer("499", itemCondition=USED), offer("459", itemCondition=USED)],
+            {"itemCondition": USED},  # the product itself is a used one
+            [D(499), D(459)],
+        ),
+    ],
+)
+def test_used_offers_count_only_for_a_used_item(
+    offers: list[dict[str, object]], more: dict[str, object], expected: list[Decimal]
+) -> None:
+    found = jsonld.find(document(page(ld(product(*offers, **more)))), NO_ORDER, GENERIC)
+    assert amounts(found) == expected
+
+
+def test_an_offer_past_its_price_valid_until_is_left_out_within_its_own_variant() -> None:
+    from datetime import date
+
+    from monitor.extract import Request
+
+    group = {
+        "@type": "ProductGroup",
+        "hasVariant": [
+            # S: its sale ended yesterday beside a current regular price
+            product(
+                offer("39.00", priceValidUntil="2026-12-01"),
+                offer("49.00", priceValidUntil="2027-06-30"),
+                sku="S",
+            ),
+            # XL: its only offer's date has passed: the shop never updated it, still its price
+            product(offer("54.00", priceValidUntil="2026-11-30"), sku="XL"),
+        ],
+    }
+    request = Request(today=date(2026, 12, 2))
+    found = jsonld.find(document(page(ld(group))), request, GENERIC)
+    assert [(c.sku, c.amount) for c in found] == [("S", D("49.00")), ("XL", D("54.00"))]
+    undated = jsonld.find(document(page(ld(group))), NO_ORDER, GENERIC)  # no day: no judgement
+    assert len(undated) == 3

@@ -59,3 +59,17 @@ def test_an_app_shell_needs_javascript_only_when_nothing_was_found() -> None:
     assert result.status is Status.UNKNOWN and "JavaScript" in result.reason
     assert result.page is PageVerdict.NEEDS_JAVASCRIPT
     assert extract(shell.replace("<div id=app>", PRICED + "<div>")).status is Status.PRICE
+
+
+def test_a_window_label_is_read_from_the_visible_text_not_from_scripts() -> None:
+    from monitor.extract import labels
+    from monitor.shops import catalogue
+
+    jd = catalogue()["jd"]
+    shown = page(body="<div class=services><a>7天价保</a></div>")
+    assert labels.window_label(document(shown), jd) == 7
+    scripted = page(
+        body="<script>var plus = 'PLUS会员享30天价保';</script><div class=services><a>7天价保</a></div>"
+    )
+    assert labels.window_label(document(scripted), jd) == 7
+    assert labels.window_label(document(page(body="<p>支持退换</p>")), jd) is None

@@ -67,3 +67,10 @@ def test_a_page_label_gives_the_window_of_an_order_that_sets_none() -> None:
     # A label whose window the calendar cannot hold is no window at all.
     late = make_order(ordered=date(9999, 12, 1), delivered=None, **{"@window_source": "shop"})
     assert late.with_window_label(365) is late
+
+
+def test_a_page_label_never_shortens_the_shops_window() -> None:
+    by_shop = make_order(window_days=30, **{"@window_source": "shop"})  # [shops.jd] says 30
+    assert by_shop.with_window_label(15) is by_shop
+    assert by_shop.with_window_label(30) is by_shop
+    assert by_shop.with_window_label(45).window_days == 45
