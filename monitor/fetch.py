@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitor import __version__
+from monitor import __version__, http_client
 from monitor.backoff import backoff
 from monitor.config import MonitorSettings
 from monitor.errors import FetchError
@@ -143,17 +143,14 @@ class Fetcher:
     def _client(self, proxy: str | None) -> httpx.AsyncClient:
         client = self._clients.get(proxy)
         if client is None:
-            client = httpx.AsyncClient(
+            client = http_client.client(
+                proxy=proxy,
+                transport=self._transport,  # None: ours, or httpx's through a proxy
+                concurrency=self.settings.concurrency,
                 headers=DEFAULT_HEADERS,
                 timeout=self._timeout,
                 follow_redirects=False,  # followed in _once, within the product's site
                 event_hooks={"response": [_stop_at_redirect]},
-                transport=self._transport,
-                proxy=proxy,
-                limits=httpx.Limits(
-                    max_connections=self.settings.concurrency,
-                    max_keepalive_connections=self.settings.concurrency,
-                ),
             )
             self._clients[proxy] = client
         return client
@@ -279,11 +276,12 @@ class Fetcher:
         if status >= 400 and status not in (404, 410):
             raise FetchError(f"HTTP {status}")
         body = await self._read_capped(response)
+        content_type = response.headers.get("content-type", "")
         return Page(
             url=url,
             status=status,
-            text=decode(body, response.headers.get("content-type", "")),
-            content_type=response.headers.get("content-type", ""),
+            text=decode(body, content_type),
+            content_type=content_type,
             size=len(body),
             fetched_at=datetime.now(UTC),
             body=body,
