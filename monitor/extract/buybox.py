@@ -15,6 +15,7 @@ structured-data verdict to it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from selectolax.lexbor import LexborNode
@@ -27,12 +28,12 @@ from monitor.models import Candidate, Disagreement, Extraction, Money, RangeEnd,
 # lexbor walks a subtree once per selector in this list: keep it short.
 _PRICE_NODES = '[class*="price" i], [id*="price" i], [itemprop="price"], [data-price]'
 # Words in a class or id that mark an amount that is not what the item costs now.
-_OLD = {"old", "was", "before", "regular", "reg", "list", "compare", "original", "orig"}
-_STRUCK = {"strike", "striked", "strikethrough", "crossed", "msrp", "rrp", "uvp", "srp"}
+_OLD = {"old", "was", "before", "regular", "reg", "list", "compare", "original", "orig", "non"}
+_STRUCK = {"strike", "striked", "strikethrough", "crossed", "deleted", "msrp", "rrp", "uvp", "srp"}
 _SAVED = {"save", "saving", "savings", "discount", "off"}
-_PER = {"unit", "per", "month", "monthly", "mo", "emi", "finance"}
+_PER = {"unit", "per", "month", "monthly", "mo", "emi", "finance", "financing", "rate", "rates"}
 _INSTALMENTS = {"installment", "installments", "instalment", "instalments"}
-_EXTRA = {"tax", "vat", "shipping", "delivery", "member", "club", "total"}
+_EXTRA = {"shipping", "delivery", "member", "club", "total"}
 _BOUNDS = {"range", "from", "min", "max"}
 # ... and parts of a price drawn in pieces (Amazon's a-price-whole / a-price-fraction).
 _PARTS = {"label", "title", "currency", "symbol", "whole", "fraction", "decimal", "integer"}
@@ -47,15 +48,48 @@ _LEVELS = 5  # ancestors of the heading searched for the buy box
 _SIBLINGS = 2  # elements after the heading (or its ancestor) that may hold the buy box
 _MAX_NODES = 50  # price elements looked at in one of them
 _MAX_TEXT = 32  # characters: a price, with its sign and a word such as "Now"
-# Words beside an amount that make it something else than what this item costs: the low
-# end of a range ("From", "As low as", 起, ab), a price per unit or per month.
-_NOT_ONE_PRICE = re.compile(
+# Words beside an amount that make it the low end of a range ("From", "As low as", 起, ab):
+# the product comes at several prices, and this one is not known to be the order's.
+_FROM = re.compile(
     r"\b(?:from|as low as|starting at|starts at|ab|dès|à partir de|a partir de|desde|da|vanaf"
-    r"|от|per|pro|je|each|ea|month|mo)\b|起|低至|每|/",
+    r"|от)\b|起|低至",
     re.IGNORECASE,
+)
+# ... or something else than what this item costs now: a price per unit or per month, an
+# instalment (4x, x12), the old price ("Was", "Statt", 原价).
+_NOT_NOW_TEXT = re.compile(
+    r"\b(?:per|pro|je|each|ea|month|mo|was|statt|avant|antes|before|regular|reg|list price"
+    r"|uvp|rrp|msrp|raten|rate|rates|cuotas|parcelas|meses|mois)\b|\b\d+\s*[x×]|[x×]\s*\d|每|/|原价|划线价|%",
+    re.IGNORECASE,
+)
+# Words in the class of an element around a price that make it another product's: a tile
+# or card in a carousel of related products.
+_TILE = frozenset(
+    {"tile", "card", "carousel", "recommend", "recommendation", "recommendations", "related"}
+    | {"upsell", "similar", "crosssell", "slider", "swiper", "complete", "look"}
 )
 _LABEL_TEXT = 40  # characters of the text around a price element searched for those words
 _LABEL_LEVELS = 3  # parents of a price element whose text is searched for them
+
+
+@dataclass(frozen=True, slots=True)
+class BuyBox:
+    """What the price elements beside the heading show: the amounts read as current prices,
+    and the low end of a range when one says "From" or "As low as"."""
+
+    amounts: frozenset[Decimal] = frozenset()
+    from_price: Decimal | None = None
+
+    @property
+    def shown(self) -> Decimal | None:
+        """The one current price the buy box shows, or None when it shows none, or several,
+        or a "from" price."""
+        if self.from_price is not None or len(self.amounts) != 1:
+            return None
+        return next(iter(self.amounts))
+
+
+NOTHING = BuyBox()
 
 
 def held_to(
@@ -63,21 +97,35 @@ def held_to(
 ) -> Extraction:
     """Hold a structured-data verdict (of these ``candidates``) to the buy box's price."""
     if verdict.status is Status.PRICE:
-        return _stale_or_not(verdict, candidates, page)
+        return _stale_or_not(verdict, candidates, page, request)
     return _low_end_shown(verdict, candidates, page, request)
 
 
-def _stale_or_not(verdict: Extraction, candidates: list[Candidate], page: Document) -> Extraction:
+def _stale_or_not(
+    verdict: Extraction, candidates: list[Candidate], page: Document, request: Request
+) -> Extraction:
     """A single structured price the buy box contradicts is "needs review" with both prices,
-    never a silent read of either. Structured data holding several prices (variants) is not
-    held to it: the buy box may show another variant than the order's."""
+    never a silent read of either; beside a "from" price, unless the order names its
+    variant, it is one variant's, not known to be the order's. Structured data holding
+    several prices (variants) is not held to the buy box: it may show another variant."""
     price = verdict.price
     if price is None or len({c.amount for c in candidates}) != 1:
         return verdict
-    shown = shown_price(page, price.currency)
+    box = buy_box(page, price.currency)
+    strategy = verdict.strategy or ""
+    names_variant = request.sku is not None or "variant=" in request.product_url
+    if box.from_price is not None and not names_variant:
+        return Extraction(
+            Status.UNKNOWN,
+            strategy=strategy,
+            reason=(
+                f"the page shows a price range (from {box.from_price:f} {price.currency}), "
+                f"and its {strategy} data only one price: add a selector for your variant's"
+            ),
+        )
+    shown = box.shown
     if shown is None or shown == price.amount:
         return verdict
-    strategy = verdict.strategy or ""
     return Extraction(
         Status.UNKNOWN,
         strategy=strategy,
@@ -94,11 +142,11 @@ def _low_end_shown(
     verdict: Extraction, candidates: list[Candidate], page: Document, request: Request
 ) -> Extraction:
     """Of an AggregateOffer's range, the low end is the price when the buy box shows exactly
-    that amount, with no "from" or "as low as" beside it (``_amount``)."""
+    that amount, with no "from" or "as low as" beside it."""
     lows = {c.amount for c in candidates if c.bound is RangeEnd.LOW}
     if len(lows) != 1 or len({c.amount for c in candidates}) < 2:
         return verdict
-    shown = shown_price(page, request.currency)
+    shown = buy_box(page, request.currency).shown
     if shown is None or shown not in lows:
         return verdict
     low = [c for c in candidates if c.amount == shown]
@@ -106,25 +154,31 @@ def _low_end_shown(
 
 
 def shown_price(page: Document, currency: str | None) -> Decimal | None:
-    """Return the one amount the page's buy box shows in ``currency``, or None when it shows
-    none, several, or one in another currency."""
-    cached = page.cache.get(__name__)
+    """Return the one current price the page's buy box shows in ``currency``, or None when
+    it shows none, several, a "from" price, or one in another currency."""
+    return buy_box(page, currency).shown
+
+
+def buy_box(page: Document, currency: str | None) -> BuyBox:
+    """What the page's buy box shows in ``currency`` (read once per page)."""
+    key = f"{__name__}:{currency}"
+    cached = page.cache.get(key)
     if cached is not None:
-        found: tuple[Decimal | None] = cached
-        return found[0]
-    shown = None
+        found: BuyBox = cached
+        return found
+    box = NOTHING
     heading = _product_heading(page)
     near, area = heading, heading.parent if heading is not None else None
     for _ in range(_LEVELS):
         if near is None or area is None or area.tag in ("body", "html"):
             break
-        amounts = _amounts(_beside(near), currency)
-        if amounts is not None:
-            shown = amounts.pop() if len(amounts) == 1 else None
+        scanned = _scan(_beside(near), area, currency)
+        if scanned is not None:
+            box = scanned
             break
         near, area = area, area.parent
-    page.cache[__name__] = (shown,)
-    return shown
+    page.cache[key] = box
+    return box
 
 
 def _product_heading(page: Document) -> LexborNode | None:
@@ -152,41 +206,48 @@ def _beside(node: LexborNode) -> list[LexborNode]:
     return found
 
 
-def _amounts(areas: list[LexborNode], currency: str | None) -> set[Decimal] | None:
-    """The amounts the price elements in ``areas`` show (None when they hold none), stopping
-    at the second: two already mean the buy box cannot be told apart."""
-    found: set[Decimal] | None = None
+def _scan(areas: list[LexborNode], within: LexborNode, currency: str | None) -> BuyBox | None:
+    """What the price elements in ``areas`` (children of ``within``) show; None when they
+    hold none. It stops at the second amount: two already mean no one price is shown."""
+    found: BuyBox | None = None
     for area in areas:
         nodes = area.css(_PRICE_NODES)
         if area.css_matches(_PRICE_NODES):
             nodes.insert(0, area)
-        if not nodes:
-            continue
-        found = found if found is not None else set()
         for node in nodes[:_MAX_NODES]:
-            amount = _amount(node, currency)
-            if amount is not None:
-                found.add(amount)
-                if len(found) > 1:
+            if _in_tile(node, within):
+                continue
+            found = found or NOTHING
+            read = _read(node, currency)
+            if isinstance(read, _From):
+                return BuyBox(found.amounts, read.amount)
+            if read is not None:
+                found = BuyBox(found.amounts | {read})
+                if len(found.amounts) > 1:
                     return found
     return found
 
 
-def _amount(node: LexborNode, currency: str | None) -> Decimal | None:
-    """The amount a price element shows, when it is one clear current price in ``currency``.
+@dataclass(frozen=True, slots=True)
+class _From:
+    """A price element that shows the low end of a range."""
+
+    amount: Decimal
+
+
+def _read(node: LexborNode, currency: str | None) -> Decimal | _From | None:
+    """The amount a price element shows, when it is one clear current price in ``currency``;
+    ``_From`` when its text or label says it is the low end of a range.
 
     The element's digits must stand in one piece of text: a price drawn in pieces
-    (``$<b>699</b><sup>99</sup>``) cannot be read back safely, so it shows nothing. An
-    ``itemprop=price`` element with a ``content`` is the structured data itself, not a
-    check on it.
+    (``$<b>699</b><sup>99</sup>``) cannot be read back safely, so it shows nothing.
     """
-    attributes = node.attributes
-    if "content" in attributes or not _marks_current_price(node) or struck(node):
+    if not _marks_current_price(node) or struck(node):
         return None
     text = node.text(strip=True, separator=" ")
     if not text or len(text) > _MAX_TEXT or len(_NUMBER.findall(text)) != 1:
         return None
-    if "%" in text or _NOT_ONE_PRICE.search(text) or _labelled_otherwise(node):
+    if _NOT_NOW_TEXT.search(text):
         return None
     if sum(1 for part in node.traverse(include_text=True) if _has_digit(part)) != 1:
         return None
@@ -195,28 +256,51 @@ def _amount(node: LexborNode, currency: str | None) -> Decimal | None:
         return None
     if currency is not None and not prices.currency_agrees(parsed.currency, currency):
         return None
+    label = _label(node)
+    if _FROM.search(text) or _FROM.search(label):
+        return _From(parsed.amount)
+    if _NOT_NOW_TEXT.search(label):
+        return None
     return parsed.amount
+
+
+def _in_tile(node: LexborNode, within: LexborNode) -> bool:
+    """True for a price inside a link or a tile of another product, below ``within``."""
+    current = node.parent
+    while current is not None and current.mem_id != within.mem_id:
+        attributes = current.attributes if current.tag != "-undef" else {}
+        if current.tag == "a" and attributes.get("href"):
+            return True
+        names = f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
+        if names.strip() and {w.lower() for w in _WORDS.findall(names)} & _TILE:
+            return True
+        current = current.parent
+    return False
 
 
 def _has_digit(node: LexborNode) -> bool:
     return node.tag == "-text" and _DIGIT.search(node.text_content or "") is not None
 
 
-def _labelled_otherwise(node: LexborNode) -> bool:
-    """True when the text just around the element (its parents, while they hold little
-    more than the price) says it is no single price: "As low as" or "From" in a label
-    beside the amount, as Magento and others write it."""
-    current = node.parent
+def _label(node: LexborNode) -> str:
+    """The words beside a price element: the text without digits around it (a label such as
+    "As low as" or "Was"), a few parents up; other amounts beside it are not its label."""
+    child, current = node, node.parent
     for _ in range(_LABEL_LEVELS):
         if current is None:
-            return False
-        around = current.text(strip=True, separator=" ")
-        if len(around) > _MAX_TEXT + _LABEL_TEXT:
-            return False
-        if _NOT_ONE_PRICE.search(around):
-            return True
-        current = current.parent
-    return False
+            return ""
+        words = [
+            text
+            for other in current.iter(include_text=True)
+            if other.mem_id != child.mem_id
+            and (text := other.text(strip=True, separator=" "))
+            and not _DIGIT.search(text)
+        ]
+        if words:
+            label = " ".join(words)
+            return label if len(label) <= _LABEL_TEXT else ""
+        child, current = current, current.parent
+    return ""
 
 
 def _marks_current_price(node: LexborNode) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from monitor.extract import schema_org
 from monitor.extract.document import Document, Request
@@ -54,9 +54,10 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from the offers of the page's JSON-LD Product."""
     products, bare_offers = _nodes(page)
     products = _main(products, page, request)
+    variant = _variant_in(request.product_url) or _variant_in(page.url)
     out: list[Candidate] = []
     for product in products:
-        out.extend(_product(product, request.today))
+        out.extend(_product(product, request.today, variant))
     for offer in bare_offers:
         out.extend(_chosen(_offer(offer, product_sku=None, today=request.today), listing=False))
     return out
@@ -124,20 +125,48 @@ def _top_nodes(data: Any) -> Iterator[dict[str, Any]]:
             yield from _top_nodes(main)
 
 
-def _product(product: dict[str, Any], today: dt.date | None) -> list[Candidate]:
+def _product(
+    product: dict[str, Any], today: dt.date | None, variant: str | None = None
+) -> list[Candidate]:
     """The candidates of a Product's own offers, then of each of its variants, each variant's
-    offers chosen among themselves (one variant's sale ending says nothing of another's)."""
+    offers chosen among themselves (one variant's sale ending says nothing of another's).
+
+    When the order's URL names a ``variant`` (Shopify's ``?variant=123``), only the offers
+    and variants whose URL names the same one count, if any does.
+    """
     text = schema_org.text
     sku = text(product.get("sku")) or text(product.get("productID")) or text(product.get("mpn"))
-    offers = [
-        o
-        for offer in schema_org.objects(product.get("offers"))
-        for o in _offer(offer, product_sku=sku, today=today)
-    ]
+    nodes = _naming(schema_org.objects(product.get("offers")), variant)
+    offers = [o for offer in nodes for o in _offer(offer, product_sku=sku, today=today)]
     out = _chosen(offers, listing=_not_new(product) or len(offers) == 1)
-    for variant in schema_org.objects(product.get("hasVariant")):
-        out.extend(_product(variant, today))
+    for each in _naming(schema_org.objects(product.get("hasVariant")), variant):
+        out.extend(_product(each, today))
     return out
+
+
+def _naming(nodes: list[dict[str, Any]], variant: str | None) -> list[dict[str, Any]]:
+    """The nodes whose URL (or their offers' URL) names ``variant``; all of them when none
+    does, or when no variant is wanted."""
+    if variant is None:
+        return nodes
+    named = [
+        node
+        for node in nodes
+        if any(
+            _variant_in(link) == variant
+            for n in (node, *schema_org.objects(node.get("offers")))
+            for link in (n.get("url"), n.get("@id"))
+        )
+    ]
+    return named or nodes
+
+
+def _variant_in(url: Any) -> str | None:
+    """The variant a URL's query names (``?variant=123``), or None."""
+    if not isinstance(url, str) or "variant=" not in url:
+        return None
+    found = parse_qs(urlsplit(url).query).get("variant")
+    return found[0] if found else None
 
 
 def _chosen(offers: list[_Offer], *, listing: bool) -> list[Candidate]:

@@ -24,6 +24,13 @@ def shown(buy_box: str, currency: str | None = "USD", heading: str = "<h1>Phone 
         ('<span class="productPrice">USD 299.00</span>', Decimal("299.00")),
         ('<span id="priceblock_ourprice">$299.00</span>', Decimal("299.00")),
         ('<span itemprop="price">$299.00</span>', Decimal("299.00")),
+        ('<span itemprop="price" content="299.00">$299.00</span>', Decimal("299.00")),
+        # BigCommerce: the price without tax, beside the "was" price of a sale
+        (
+            '<span class="price price--withoutTax">$89.00</span>'
+            '<span class="price price--non-sale">$110.00</span>',
+            Decimal("89.00"),
+        ),
         ('<span data-price="299">Now $299</span>', Decimal(299)),
         # the old, compared and saved amounts beside it are left out
         (
@@ -53,7 +60,6 @@ def test_the_buy_box_price_is_read_near_the_heading(buy_box: str, expected: Deci
         ('<span class="price"><span class="w">699</span><span class="f">99</span></span>', "USD"),
         # the structured data itself is no check on the structured data
         ('<span itemprop="price" content="699.99">$699<sup>99</sup></span>', "USD"),
-        ('<span itemprop="price" content="699.99">$699.99</span>', "USD"),
         # the low end of a range, a price per unit
         ('<span class="price-label">As low as</span> <span class="price">$24.99</span>', "USD"),
         ('<span class="price">From $699.00</span>', "USD"),
@@ -67,6 +73,29 @@ def test_no_shown_price_when_the_buy_box_is_not_one_clear_amount(
     buy_box: str, currency: str
 ) -> None:
     assert shown(buy_box, currency) is None
+
+
+def test_a_price_struck_by_its_class_is_no_current_price() -> None:
+    lazada = '<span class="pdp-price">RM249</span><span class="pdp-price_type_deleted">RM299</span>'
+    assert shown(lazada, "MYR") == Decimal(249)
+
+
+def test_a_from_price_is_no_shown_price_but_says_the_product_has_a_range() -> None:
+    body = '<div class="info"><h1>Phone X</h1><p class="price">From $699.00</p></div>'
+    box = buybox.buy_box(document(page(body=body)), "USD")
+    assert (box.shown, box.from_price) == (None, Decimal("699.00"))
+    result = extract(page(ld(product(offer("699.00", "USD"))), body=body), Request(currency="USD"))
+    assert result.status is Status.UNKNOWN and "price range" in result.reason
+    assert not result.needs_review
+
+
+def test_a_price_in_a_tile_of_another_product_is_not_the_buy_boxs() -> None:
+    html = page(
+        body='<div class="pdp"><h1 class="mobile">Shirt</h1><div class="prices"><span>Sale</span></div>'
+        '<div class="product-tile"><span class="price">$89.00</span></div>'
+        '<a href="/p/2"><span class="price">$79.00</span></a></div>'
+    )
+    assert buybox.shown_price(document(html), "USD") is None
 
 
 def test_no_heading_no_buy_box() -> None:
