@@ -41,7 +41,7 @@ from monitor.extract import (
 from monitor.extract.decide import decide
 from monitor.extract.document import Document, Request
 from monitor.extract.source import source_for
-from monitor.models import Candidate, Extraction, PageVerdict, Shop, Status
+from monitor.models import Availability, Candidate, Extraction, PageVerdict, Shop, Status
 from monitor.shops import catalogue
 
 NO_REQUEST = Request()  # a page read without an order: no SKU, selector or currency
@@ -104,13 +104,31 @@ def _read_document(
         request = replace(request, currency=shop.currency)
     if page.is_json:
         return api.read(page, request, shop)
-    blocked = verdicts.blocked(page)
+    blocked = verdicts.blocked_by_address(page)
     if blocked:
         return Extraction(Status.UNKNOWN, reason=blocked, page=PageVerdict.BLOCKED)
-    gone = verdicts.gone(page)
+    gone = verdicts.gone_by_headline(page)
     if gone:
         return Extraction(Status.NOT_FOUND, reason=gone, page=PageVerdict.GONE)
+    verdict = _product_verdict(page, request, shop, every_strategy=every_strategy)
+    # A page that sells the product, in stock, is neither a bot challenge nor a gone
+    # product's: only other pages cost the searches of their text for a captcha and for
+    # "no longer available" and the like.
+    if verdict.status is Status.PRICE and verdict.availability is Availability.IN_STOCK:
+        return verdict
+    blocked = verdicts.blocked_by_challenge(page)
+    if blocked:
+        return Extraction(Status.UNKNOWN, reason=blocked, page=PageVerdict.BLOCKED)
+    gone = verdicts.gone_by_text(page)
+    if gone:
+        return Extraction(Status.NOT_FOUND, reason=gone, page=PageVerdict.GONE)
+    return verdict
 
+
+def _product_verdict(
+    page: Document, request: Request, shop: Shop, *, every_strategy: bool
+) -> Extraction:
+    """The strategies' verdict on a product page: a price, or unknown saying why not."""
     found: dict[str, list[Candidate]] = {}
     for name, strategy_candidates in run_strategies(page, request, shop):
         found[name] = strategy_candidates

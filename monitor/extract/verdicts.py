@@ -55,6 +55,11 @@ CHALLENGE_SCAN = 32 * 1024  # characters of a page searched for signs of a bot c
 
 def blocked(page: Document) -> str | None:
     """Return why a page is a captcha, challenge or login wall instead of the product, or None."""
+    return blocked_by_address(page) or blocked_by_challenge(page)
+
+
+def blocked_by_address(page: Document) -> str | None:
+    """Return why the page's title or address says it is a robot check or a login wall."""
     title = page.title
     if title and _BLOCKED_TITLES.search(title):
         return f'blocked: the page is a robot check or login wall (title "{clip(title, 60)}")'
@@ -62,6 +67,11 @@ def blocked(page: Document) -> str | None:
         parts = urlsplit(page.url)
         if _LOGIN_URL.search(parts.netloc.split(".")[0] + "/" + parts.path + "?" + parts.query):
             return "blocked: the shop redirected to a login page"
+    return None
+
+
+def blocked_by_challenge(page: Document) -> str | None:
+    """Return why the page is a captcha or bot challenge by its content, or None."""
     # Challenge pages are small and say so early; a product page that embeds a captcha
     # widget further down (for reviews, a login box) is still the product page. The
     # selectors are slow on a big tree, so they run only when the page's start hints at one.
@@ -77,11 +87,23 @@ def blocked(page: Document) -> str | None:
 
 def gone(page: Document) -> str | None:
     """Return why a 200 page says the product is gone (off the shelf, not found), or None."""
+    return gone_by_headline(page) or gone_by_text(page)
+
+
+def gone_by_headline(page: Document) -> str | None:
+    """Return why the page's title or heading says the product is gone, or None."""
     headline = f"{page.title} {page.heading}"
     if _GONE_TITLES.search(headline):
         return f'gone: the shop says the product is not available ("{clip(headline.strip(), 60)}")'
-    # Cheap test on the raw page first; only then read the visible text, because shops also
-    # ship these phrases inside their JavaScript.
+    return None
+
+
+def gone_by_text(page: Document) -> str | None:
+    """Return the phrase in the page's visible text that says the product is gone, or None.
+
+    A cheap test on the raw page first (a few searches of 150 KB); only then the visible
+    text, because shops also ship these phrases inside their JavaScript.
+    """
     if not any(page.contains(hint, in_body=True) for hint in _GONE_HINTS):
         return None
     present = [phrase for phrase in _GONE_TEXT if page.contains(phrase, in_body=True)]

@@ -73,3 +73,14 @@ def test_a_window_label_is_read_from_the_visible_text_not_from_scripts() -> None
     )
     assert labels.window_label(document(scripted), jd) == 7
     assert labels.window_label(document(page(body="<p>支持退换</p>")), jd) is None
+
+
+def test_a_page_that_sells_the_product_in_stock_is_not_searched_for_gone_or_captcha_text() -> None:
+    in_stock = offer("99.00", "USD", availability="https://schema.org/InStock")
+    notice = "<p>This colour is no longer available.</p><div class=g-recaptcha></div>"
+    selling = extract(page(ld(product(in_stock)), body=notice), Request(currency="USD"))
+    assert selling.status is Status.PRICE  # a review box's captcha, another colour's notice
+    sold_out = offer("99.00", "USD", availability="https://schema.org/OutOfStock")
+    gone_notice = "<p>This product is no longer available.</p>"
+    gone = extract(page(ld(product(sold_out)), body=gone_notice), Request(currency="USD"))
+    assert gone.status is Status.NOT_FOUND and gone.page is PageVerdict.GONE
