@@ -104,25 +104,35 @@ def _read_document(
         request = replace(request, currency=shop.currency)
     if page.is_json:
         return api.read(page, request, shop)
-    blocked = verdicts.blocked_by_address(page)
-    if blocked:
-        return Extraction(Status.UNKNOWN, reason=blocked, page=PageVerdict.BLOCKED)
-    gone = verdicts.gone_by_headline(page)
-    if gone:
-        return Extraction(Status.NOT_FOUND, reason=gone, page=PageVerdict.GONE)
+    not_it = _not_the_product(page, verdicts.blocked_by_address, verdicts.gone_by_headline)
+    if not_it is not None:
+        return not_it
     verdict = _product_verdict(page, request, shop, every_strategy=every_strategy)
     # A page that sells the product, in stock, is neither a bot challenge nor a gone
     # product's: only other pages cost the searches of their text for a captcha and for
     # "no longer available" and the like.
     if verdict.status is Status.PRICE and verdict.availability is Availability.IN_STOCK:
         return verdict
-    blocked = verdicts.blocked_by_challenge(page)
-    if blocked:
-        return Extraction(Status.UNKNOWN, reason=blocked, page=PageVerdict.BLOCKED)
-    gone = verdicts.gone_by_text(page)
-    if gone:
-        return Extraction(Status.NOT_FOUND, reason=gone, page=PageVerdict.GONE)
+    not_it = _not_the_product(page, verdicts.blocked_by_challenge, verdicts.gone_by_text)
+    if not_it is not None:
+        return not_it
     return verdict
+
+
+def _not_the_product(
+    page: Document,
+    blocked: Callable[[Document], str | None],
+    gone: Callable[[Document], str | None],
+) -> Extraction | None:
+    """The verdict on a page that is not the product's, by these two tests in turn: a robot
+    check or login wall (unknown), a gone product (not found); None for the product's."""
+    why = blocked(page)
+    if why:
+        return Extraction(Status.UNKNOWN, reason=why, page=PageVerdict.BLOCKED)
+    why = gone(page)
+    if why:
+        return Extraction(Status.NOT_FOUND, reason=why, page=PageVerdict.GONE)
+    return None
 
 
 def _product_verdict(
