@@ -15,7 +15,7 @@ structured-data verdict to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from selectolax.lexbor import LexborNode
@@ -55,6 +55,13 @@ _FROM = re.compile(
     r"|от)\b|起|低至",
     re.IGNORECASE,
 )
+# ... at the end of the text right before the amount ("As low as", "4 neufs dès"), not a
+# word further off in a sentence ("Sofort ab Lager", "Choose from three colours").
+_FROM_LABEL = re.compile(
+    r"\b(?:from|as low as|starting at|starts at|ab|dès|à partir de|a partir de|desde|da"
+    r"|vanaf|от)\s*:?\s*$|低至\s*$",
+    re.IGNORECASE,
+)
 # ... or something else than what this item costs now: a price per unit or per month, an
 # instalment (4x, x12), the old price ("Was", "Statt", 原价).
 _NOT_NOW_TEXT = re.compile(
@@ -67,9 +74,14 @@ _NOT_NOW_TEXT = re.compile(
 _TILE = frozenset(
     {"tile", "card", "carousel", "recommend", "recommendation", "recommendations", "related"}
     | {"upsell", "similar", "crosssell", "slider", "swiper", "complete", "look"}
+    | {"other", "others"}  # other sellers' offers on a marketplace, other colours
 )
+# What lets a shopper choose a variant on a product page: a select, radio buttons,
+# swatches (a select elsewhere on the page only costs a claim its confirmation).
+_VARIANT_PICKER = 'select, input[type="radio"], [class*="swatch" i]'
 _LABEL_TEXT = 40  # characters of the text around a price element searched for those words
 _LABEL_LEVELS = 3  # parents of a price element whose text is searched for them
+_TILE_LEVELS = 15  # ancestors of a price element looked at, up to the area it is found in
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +154,9 @@ def _low_end_shown(
     verdict: Extraction, candidates: list[Candidate], page: Document, request: Request
 ) -> Extraction:
     """Of an AggregateOffer's range, the low end is the price when the buy box shows exactly
-    that amount, with no "from" or "as low as" beside it."""
+    that amount, with no "from" or "as low as" beside it. When the page lets one choose a
+    variant and the order names none, nothing ties the order to the variant shown first: a
+    drop at that price is "needs review", not a claim (``variant_confirmed``)."""
     lows = {c.amount for c in candidates if c.bound is RangeEnd.LOW}
     if len(lows) != 1 or len({c.amount for c in candidates}) < 2:
         return verdict
@@ -150,7 +164,11 @@ def _low_end_shown(
     if shown is None or shown not in lows:
         return verdict
     low = [c for c in candidates if c.amount == shown]
-    return decide(verdict.strategy or "", low, request, lang=page.language)
+    read = decide(verdict.strategy or "", low, request, lang=page.language)
+    names_variant = request.sku is not None or "variant=" in request.product_url
+    if not names_variant and page.tree.css_first(_VARIANT_PICKER) is not None:
+        return replace(read, variant_confirmed=False)
+    return read
 
 
 def shown_price(page: Document, currency: str | None) -> Decimal | None:
@@ -257,7 +275,7 @@ def _read(node: LexborNode, currency: str | None) -> Decimal | _From | None:
     if currency is not None and not prices.currency_agrees(parsed.currency, currency):
         return None
     label = _label(node)
-    if _FROM.search(text) or _FROM.search(label):
+    if _FROM.search(text) or _FROM_LABEL.search(label):
         return _From(parsed.amount)
     if _NOT_NOW_TEXT.search(label):
         return None
@@ -267,7 +285,9 @@ def _read(node: LexborNode, currency: str | None) -> Decimal | _From | None:
 def _in_tile(node: LexborNode, within: LexborNode) -> bool:
     """True for a price inside a link or a tile of another product, below ``within``."""
     current = node.parent
-    while current is not None and current.mem_id != within.mem_id:
+    for _ in range(_TILE_LEVELS):
+        if current is None or current.mem_id == within.mem_id:
+            return False
         attributes = current.attributes if current.tag != "-undef" else {}
         if current.tag == "a" and attributes.get("href"):
             return True
@@ -275,7 +295,7 @@ def _in_tile(node: LexborNode, within: LexborNode) -> bool:
         if names.strip() and {w.lower() for w in _WORDS.findall(names)} & _TILE:
             return True
         current = current.parent
-    return False
+    return True  # nested deeper than any buy box nests its price: not the buy box's
 
 
 def _has_digit(node: LexborNode) -> bool:
@@ -283,23 +303,22 @@ def _has_digit(node: LexborNode) -> bool:
 
 
 def _label(node: LexborNode) -> str:
-    """The words beside a price element: the text without digits around it (a label such as
-    "As low as" or "Was"), a few parents up; other amounts beside it are not its label."""
-    child, current = node, node.parent
+    """The label right before a price element: the text just before it, or before the
+    parent it opens (a few levels up), when that is short ("As low as", "Was", "UVP").
+    Words further away ("Ships from Acme", "Sofort ab Lager") are not its label."""
+    current: LexborNode | None = node
     for _ in range(_LABEL_LEVELS):
         if current is None:
             return ""
-        words = [
-            text
-            for other in current.iter(include_text=True)
-            if other.mem_id != child.mem_id
-            and (text := other.text(strip=True, separator=" "))
-            and not _DIGIT.search(text)
-        ]
-        if words:
-            label = " ".join(words)
+        before = current.prev
+        while before is not None and not (
+            before.text(strip=True) if before.tag != "-comment" else ""
+        ):
+            before = before.prev
+        if before is not None:
+            label = before.text(strip=True, separator=" ")
             return label if len(label) <= _LABEL_TEXT else ""
-        child, current = current, current.parent
+        current = current.parent  # the element opens its parent: look before the parent
     return ""
 
 

@@ -59,7 +59,7 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     for product in products:
         out.extend(_product(product, request.today, variant))
     for offer in bare_offers:
-        out.extend(_chosen(_offer(offer, product_sku=None, today=request.today), listing=False))
+        out.extend(_chosen(_offer(offer, product_sku=None, today=request.today)))
     return out
 
 
@@ -138,7 +138,7 @@ def _product(
     sku = text(product.get("sku")) or text(product.get("productID")) or text(product.get("mpn"))
     nodes = _naming(schema_org.objects(product.get("offers")), variant)
     offers = [o for offer in nodes for o in _offer(offer, product_sku=sku, today=today)]
-    out = _chosen(offers, listing=_not_new(product) or len(offers) == 1)
+    out = _chosen(offers)
     for each in _naming(schema_org.objects(product.get("hasVariant")), variant):
         out.extend(_product(each, today))
     return out
@@ -169,12 +169,12 @@ def _variant_in(url: Any) -> str | None:
     return found[0] if found else None
 
 
-def _chosen(offers: list[_Offer], *, listing: bool) -> list[Candidate]:
-    """The offers that count: current ones over expired ones when some remain; new ones
-    only, unless the product is a ``listing`` of a used item (it says so itself, or its one
-    offer is the used one): beside a new offer, or on a product whose new offer is gone
-    from the data, a used or refurbished price is another item's."""
-    offers = [o for o in offers if o.new or listing]
+def _chosen(offers: list[_Offer]) -> list[Candidate]:
+    """The offers that count: new ones over used ones, current ones over expired ones, each
+    when some remain. Beside a new offer a used, open-box or refurbished price is another
+    item's; a product with only used offers is a used item's listing, and they are its own
+    (several of them, in grades, are "several prices" unless the order's sku picks one)."""
+    offers = [o for o in offers if o.new] or offers
     offers = [o for o in offers if o.current] or offers
     return [o.candidate for o in offers]
 

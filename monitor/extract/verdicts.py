@@ -132,7 +132,7 @@ _MOUNT_POINTS = (
 )
 _DESCRIBED_PRODUCT = '[itemtype*="schema.org/Product"]'
 # Scripts that run (JSON-LD and other data blocks do not).
-_CODE = 'script:not([type]), script[type*="javascript" i], script[type="module"]'
+_CODE = 'script:not([type]), script[type=""], script[type*="javascript" i], script[type="module"]'
 
 
 def needs_javascript(page: Document, *, describes_product: bool = False) -> bool:

@@ -129,3 +129,41 @@ def test_a_sale_on_the_page_beside_stale_json_ld_is_needs_review_with_both_price
     assert "249.00 USD" in result.reason and "299.00" in result.reason
     agreeing = html.replace("$249.00", "$299.00")
     assert extract(agreeing, Request(currency="USD")).price is not None
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "<span>Ships from and sold by Acme</span>",
+        "<span>Oferta da semana</span>",
+        "<span>Sofort ab Lager</span>",
+        "<span>Choose from three colours</span>",
+        "<span>Pick up from store</span>",
+    ],
+)
+def test_a_from_word_in_a_sentence_beside_the_price_is_no_range(words: str) -> None:
+    for buy_box in (
+        f'<div class="buy"><span class="price">$299.00</span>{words}</div>',
+        f'<div class="buy">{words}<span class="price">$299.00</span></div>',
+    ):
+        box = buybox.buy_box(document(page(body=f"<div><h1>Phone X</h1>{buy_box}</div>")), "USD")
+        assert (box.shown, box.from_price) == (Decimal("299.00"), None), buy_box
+
+
+def test_a_from_label_right_before_the_amount_is_a_range() -> None:
+    for label in ("As low as", "From:", "4 neufs dès", "ab"):
+        buy_box = f'<p class="p"><span>{label}</span> <span class="price">$24.99</span></p>'
+        box = buybox.buy_box(document(page(body=f"<div><h1>Paint</h1>{buy_box}</div>")), "USD")
+        assert box.from_price == Decimal("24.99"), label
+
+
+def test_the_low_end_shown_is_the_price_but_a_variant_picker_leaves_it_unconfirmed() -> None:
+    aggregate = {"@type": "AggregateOffer", "lowPrice": "299.00", "highPrice": "399.00"}
+    head = ld(product({**aggregate, "priceCurrency": "USD"}))
+    plain = '<div class="info"><h1>Phone X</h1><span class="price">$299.00</span></div>'
+    read = extract(page(head, body=plain), Request(currency="USD"))
+    assert read.price is not None and read.price.amount == Decimal("299.00")
+    assert read.variant_confirmed
+    picker = plain.replace("</div>", "<select name=storage><option>64 GB</option></select></div>")
+    unsure = extract(page(head, body=picker), Request(currency="USD"))
+    assert unsure.price == read.price and not unsure.variant_confirmed

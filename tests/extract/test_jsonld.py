@@ -121,8 +121,12 @@ REFURBISHED = "https://schema.org/RefurbishedCondition"
     [
         ([offer("499", itemCondition=USED)], {}, [D(499)]),  # one used listing: its price
         ([offer("899"), offer("499", itemCondition=USED)], {}, [D(899)]),  # beside a new one
-        # several used offers, and nothing says the product is used: none is the item
-        ([offer("499", itemCondition=USED), offer("459", itemCondition=REFURBISHED)], {}, []),
+        # several grades of a used item: all of them, for the order's sku to pick one
+        (
+            [offer("499", itemCondition=USED), offer("459", itemCondition=REFURBISHED)],
+            {},
+            [D(499), D(459)],
+        ),
         (
             [offer("499", itemCondition=USED), offer("459", itemCondition=USED)],
             {"itemCondition": USED},  # the product itself is a used one
@@ -130,7 +134,7 @@ REFURBISHED = "https://schema.org/RefurbishedCondition"
         ),
     ],
 )
-def test_used_offers_count_only_for_a_used_item(
+def test_used_offers_count_only_where_no_new_offer_is(
     offers: list[dict[str, object]], more: dict[str, object], expected: list[Decimal]
 ) -> None:
     found = jsonld.find(document(page(ld(product(*offers, **more)))), NO_ORDER, GENERIC)
