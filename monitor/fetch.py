@@ -297,7 +297,7 @@ class Fetcher:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
         coding = _coding(response.headers.get("content-encoding", ""))
         inflater = _Inflater(coding) if coding is not None else None
-        chunks: list[bytes] = []
+        body = bytearray()  # not a list of chunks: a body of 2-byte chunks would cost 30x its size
         received = size = 0
         async for chunk in response.aiter_raw():
             received += len(chunk)
@@ -306,10 +306,10 @@ class Fetcher:
             size += len(chunk)
             if size > self.max_bytes or received > self.max_bytes:
                 raise FetchError(f"page is over the {self.max_bytes}-byte cap; stopped reading")
-            chunks.append(chunk)
+            body += chunk
             if inflater is not None and inflater.finished:
                 break  # the end of the compressed stream: anything after it is not the page
-        return b"".join(chunks)
+        return bytes(body)
 
 
 @dataclass

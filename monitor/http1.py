@@ -22,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
 MAX_HEAD = 100 * 1024  # bytes of status line and headers: what httpcore lets h11 take
 MAX_LINE = 4 * 1024  # a chunk-size line, with its extensions
+MAX_TRAILERS = MAX_HEAD  # bytes of trailer lines after a chunked body, all of them
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
 BUFFER = 256 * 1024  # bytes a connection holds unread before it pauses the socket
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(rb"\r?\n")
@@ -130,6 +133,11 @@ class _Protocol(asyncio.Protocol):
             async with asyncio.timeout(timeout):
                 await drained
 
+    def abort(self) -> None:
+        """Close at once, on an error: no TLS close_notify to wait for."""
+        if self.transport is not None:
+            self.transport.abort()
+
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
@@ -142,15 +150,19 @@ class _Stale(Exception):
 class Transport(httpx.AsyncBaseTransport):
     """HTTP/1.1 over asyncio, keeping up to ``keepalive`` idle connections."""
 
-    def __init__(self, *, keepalive: int = 8, trust_env: bool = True) -> None:
+    def __init__(
+        self, *, keepalive: int = 8, expiry: float = KEEPALIVE_EXPIRY, trust_env: bool = True
+    ) -> None:
         self.keepalive = keepalive
+        self.expiry = expiry
         self._trust_env = trust_env
-        self._idle: dict[tuple[bytes, str, int], list[_Protocol]] = {}
+        # Idle connections by host, each with the moment it was given back.
+        self._idle: dict[tuple[bytes, str, int], list[tuple[float, _Protocol]]] = {}
         self._ssl: ssl.SSLContext | None = None
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
-            for connection in connections:
+            for _, connection in connections:
                 connection.close()
         self._idle.clear()
 
@@ -168,8 +180,9 @@ class Transport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         head = _request_head(request)
         body = await request.aread() if request.method not in ("GET", "HEAD") else b""
+        retried = False
         while True:
-            connection, reused = self._pooled(key), True
+            connection, reused = (None if retried else self._pooled(key)), True
             if connection is None:
                 connection, reused = (
                     await self._connect(key, timeouts.get("connect"), request),
@@ -180,30 +193,45 @@ class Transport(httpx.AsyncBaseTransport):
                 if isinstance(response.stream, _Body) and response.stream.keep:
                     response.stream.release = lambda c=connection: self._release(key, c)
             except _Stale:
-                connection.close()
-                continue  # only a reused connection is stale: the next one is new
+                connection.abort()
+                if request.method not in ("GET", "HEAD"):
+                    raise httpx.RemoteProtocolError(
+                        "the kept-alive connection was closed before the answer", request=request
+                    ) from None
+                retried = True  # once, on a new connection: a reused one may be stale too
+                continue
             except BaseException:
-                connection.close()
+                connection.abort()
                 raise
             return response
 
     def _pooled(self, key: tuple[bytes, str, int]) -> _Protocol | None:
+        """An idle connection to the host that may carry a request: open, nothing unread,
+        idle for less than ``expiry`` seconds (a peer may drop a quiet one without a word)."""
         connections = self._idle.get(key)
-        while connections:
-            connection = connections.pop()
-            if connection.usable():
-                return connection
-            connection.close()
-        return None
+        found = None
+        now = time.monotonic()
+        while connections and found is None:
+            since, connection = connections.pop()
+            if connection.usable() and now - since < self.expiry:
+                found = connection
+            else:
+                connection.close()
+        if not connections:
+            self._idle.pop(key, None)
+        return found
 
     def _release(self, key: tuple[bytes, str, int], connection: _Protocol) -> None:
         if not connection.usable():
             connection.close()
             return
-        connections = self._idle.setdefault(key, [])
-        connections.append(connection)
+        self._idle.setdefault(key, []).append((time.monotonic(), connection))
         if sum(len(c) for c in self._idle.values()) > self.keepalive:
-            connections.pop(0).close()  # the longest idle of this host
+            # Too many idle: close the longest idle of all hosts.
+            oldest = min(self._idle, key=lambda k: self._idle[k][0][0])
+            self._idle[oldest].pop(0)[1].close()
+            if not self._idle[oldest]:
+                del self._idle[oldest]
 
     async def _connect(
         self, key: tuple[bytes, str, int], timeout: float | None, request: httpx.Request
@@ -222,7 +250,8 @@ class Transport(httpx.AsyncBaseTransport):
                 )
         except TimeoutError:
             raise httpx.ConnectTimeout("timed out connecting", request=request) from None
-        except OSError as exc:  # ssl.SSLError and socket.gaierror are OSErrors too
+        except (OSError, UnicodeError) as exc:  # ssl and DNS errors are OSErrors; a host
+            # name no resolver can encode (a label over 63 characters) is a UnicodeError
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from None
         return protocol
 
@@ -293,10 +322,14 @@ async def _exchange(
             chunked = True
         elif lower == b"content-length":
             value = value.strip()
-            if not value.isdigit() or (length is not None and int(value) != length):
+            if not value.isdigit() or len(value) > 18:  # more than any body's 10^18 bytes
+                raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
+            if length is not None and int(value) != length:
                 raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
             length = int(value)
     if chunked:
+        if length is not None:
+            keep = False  # both framings: a sign of smuggling (RFC 9112 6.3); no reuse
         length = None  # Transfer-Encoding wins over Content-Length
     if status in (204, 304) or request.method == "HEAD":
         length, chunked = 0, False
@@ -356,6 +389,9 @@ async def _read_head(
             raise httpx.RemoteProtocolError(f"invalid header line {shown!r}", request=request)
         headers.append((name, value.strip(b" \t")))
     version, status, reason = status_line.groups()
+    if int(status) < 100:
+        shown = first[:60].decode("latin-1")
+        raise httpx.RemoteProtocolError(f"not an HTTP status: {shown!r}", request=request)
     return int(version), int(status), reason or b"", headers
 
 
@@ -449,8 +485,13 @@ class _Body(httpx.AsyncByteStream):
                 raise httpx.RemoteProtocolError("invalid chunk size", request=self._request)
             size = int(size_text, 16)
             if size == 0:
-                while await self._line(connection):  # trailers, up to the empty line
-                    pass
+                trailers = 0
+                while line := await self._line(connection):  # trailers, to the empty line
+                    trailers += len(line) + 2
+                    if trailers > MAX_TRAILERS:
+                        raise httpx.RemoteProtocolError(
+                            "the trailers are too long", request=self._request
+                        )
                 return
             async for data in self._plain(connection, size):
                 yield data

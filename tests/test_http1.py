@@ -127,6 +127,23 @@ def test_a_connection_closed_while_the_request_was_sent_is_tried_again_once() ->
     assert connections == 2
 
 
+def test_an_answer_framed_both_ways_is_read_but_its_connection_not_reused() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            await read_request(reader)
+            body = b"<p>ok</p>"
+            chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+            writer.write(
+                ok(chunked, "Transfer-Encoding: chunked", f"Content-Length: {len(chunked)}")
+            )
+            await writer.drain()
+
+    first, second, connections = serve(handler, "/a", "/b")
+    assert isinstance(first, Page) and first.text == "<p>ok</p>"
+    assert isinstance(second, Page)
+    assert connections == 2  # Transfer-Encoding beside Content-Length: a smuggling sign
+
+
 def test_a_100_continue_before_the_answer_is_skipped() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
         await read_request(reader)
@@ -153,6 +170,16 @@ def test_a_100_continue_before_the_answer_is_skipped() -> None:
         (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "switched protocols"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "Transfer-Encoding"),
         (b"", "disconnected without sending a response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 099 Odd\r\n\r\n", "not an HTTP status"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+            + b"X-Trailer: "
+            + b"t" * 4000
+            + b"\r\n" * 1
+            + (b"X-T: " + b"t" * 4000 + b"\r\n") * 40,
+            "trailers are too long",
+        ),
     ],
 )
 def test_a_malformed_answer_is_a_protocol_error(answer: bytes, reason: str) -> None:
@@ -204,3 +231,36 @@ def test_a_proxy_in_the_environment_is_used_through_httpx(
     page = asyncio.run(go())
     assert page.text == "<p>via the proxy</p>"
     assert seen == [b"GET http://shop.example/item HTTP/1.1"]  # the proxy's absolute form
+
+
+def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
+    import httpx
+
+    from monitor.http1 import Transport
+
+    async def go(expiry: float) -> int:
+        connections = 0
+
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            try:
+                while True:
+                    await read_request(reader)
+                    writer.write(ok(b"<p>ok</p>"))
+                    await writer.drain()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, httpx.AsyncClient(transport=Transport(expiry=expiry)) as client:
+            for path in ("/a", "/b"):
+                response = await client.get(f"http://127.0.0.1:{port}{path}")
+                assert response.text == "<p>ok</p>"
+        return connections
+
+    assert asyncio.run(go(expiry=60.0)) == 1
+    assert asyncio.run(go(expiry=0.0)) == 2
