@@ -1,11 +1,14 @@
 """The price a page shows in its buy box, to hold the structured data to.
 
 Structured data goes stale: a sale is drawn on the page while the JSON-LD still holds the
-regular price, or the other way round. The buy box is found beside the page's heading: in the
-heading and the few elements after it, else in its parent and the few elements after that,
-a few levels up but never the whole body, wherever there first is an element marked as a price (``class``/``id`` naming a price, ``itemprop=price``,
-``data-price``) whose whole text is one amount. Old, list, unit, monthly and saved amounts
-are left out by their class names, struck-through ones by their tags.
+regular price, or the other way round. The buy box is found beside the page's first heading
+outside its header: in the heading and the few elements after it, else in its parent and
+the few elements after that, a few levels up but never the whole body, wherever there first
+are elements marked as prices (a ``class`` or ``id`` naming a price, ``itemprop=price``,
+``data-price``). An element counts when its whole text is one amount drawn in one piece.
+Old, list, unit, monthly, financing and saved amounts are left out by their class names and
+labels, struck-through ones by their tags, and the prices of other products' tiles and
+links by where they sit. A "From" or "As low as" before an amount makes it a range's low end.
 
 The shown price is only ever a check on another strategy, never a price of its own: when
 the buy box holds more than one amount, or none, nothing is shown. ``held_to`` holds a
@@ -79,8 +82,9 @@ _TILE = frozenset(
 # What lets a shopper choose a variant on a product page: a select, radio buttons,
 # swatches (a select elsewhere on the page only costs a claim its confirmation).
 _VARIANT_PICKER = 'select, input[type="radio"], [class*="swatch" i]'
-_LABEL_TEXT = 40  # characters of the text around a price element searched for those words
-_LABEL_LEVELS = 3  # parents of a price element whose text is searched for them
+_LABEL_TEXT = 40  # characters, at most, of the text read as a price's label
+_LABEL_LEVELS = 3  # parents of a price element before which its label may stand
+_LABEL_SKIPS = 4  # empty elements skipped, looking back for the label
 _TILE_LEVELS = 15  # ancestors of a price element looked at, up to the area it is found in
 
 
@@ -311,9 +315,9 @@ def _label(node: LexborNode) -> str:
         if current is None:
             return ""
         before = current.prev
-        while before is not None and not (
-            before.text(strip=True) if before.tag != "-comment" else ""
-        ):
+        for _ in range(_LABEL_SKIPS):
+            if before is None or (before.tag != "-comment" and before.text(strip=True)):
+                break
             before = before.prev
         if before is not None:
             label = before.text(strip=True, separator=" ")
