@@ -30,6 +30,7 @@ from monitor.models import Candidate, Disagreement, Extraction, Money, RangeEnd,
 
 # lexbor walks a subtree once per selector in this list: keep it short.
 _PRICE_NODES = '[class*="price" i], [id*="price" i], [itemprop="price"], [data-price]'
+_PRICE_BLOCK = f'{_PRICE_NODES}, [itemprop="offers"], [class*="offer" i]'
 # Words in a class or id that mark an amount that is not what the item costs now.
 _OLD = {"old", "was", "before", "regular", "reg", "list", "compare", "original", "orig", "non"}
 _STRUCK = {"strike", "striked", "strikethrough", "crossed", "deleted", "msrp", "rrp", "uvp", "srp"}
@@ -205,16 +206,20 @@ def buy_box(page: Document, currency: str | None) -> BuyBox:
 
 def _product_heading(page: Document) -> LexborNode | None:
     """The page's first ``<h1>`` outside its header and navigation (where themes put the
-    shop's name), when it names something."""
-    for heading in page.tree.css("h1")[:3]:
-        if not heading.text(strip=True):
-            continue
-        current = heading.parent
-        while current is not None and current.tag not in ("header", "nav", "body"):
-            current = current.parent
-        if current is None or current.tag == "body":
-            return heading
-    return None
+    shop's name), when it names something: most pages' first, found without listing all."""
+    first = page.first_heading
+    if first is None or _names_the_product(first):
+        return first
+    return next((h for h in page.tree.css("h1")[1:3] if _names_the_product(h)), None)
+
+
+def _names_the_product(heading: LexborNode) -> bool:
+    if not heading.text(strip=True):
+        return False
+    current = heading.parent
+    while current is not None and current.tag not in ("header", "nav", "body"):
+        current = current.parent
+    return current is None or current.tag == "body"
 
 
 def _beside(node: LexborNode) -> list[LexborNode]:
@@ -230,9 +235,13 @@ def _beside(node: LexborNode) -> list[LexborNode]:
 
 def _scan(areas: list[LexborNode], within: LexborNode, currency: str | None) -> BuyBox | None:
     """What the price elements in ``areas`` (children of ``within``) show; None when they
-    hold none. It stops at the second amount: two already mean no one price is shown."""
+    hold none. It stops at the second amount: two already mean no one price is shown; and,
+    once an area showed an amount, at the first area after it that is no price or offer
+    block itself (a table of specifications, reviews: long to search, and no buy box)."""
     found: BuyBox | None = None
     for area in areas:
+        if found is not None and found.amounts and not area.css_matches(_PRICE_BLOCK):
+            break
         nodes = area.css(_PRICE_NODES)
         if area.css_matches(_PRICE_NODES):
             nodes.insert(0, area)

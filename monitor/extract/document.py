@@ -102,13 +102,22 @@ class Document:
 
     @functools.cached_property
     def title(self) -> str:
-        node = self.tree.css_first("title")
+        # In the head, where it belongs: a search of the whole tree costs a walk of it.
+        head = self.tree.head
+        node = (head.css_first("title") if head is not None else None) or self.tree.css_first(
+            "title"
+        )
         return node.text(strip=True) if node else ""
+
+    @functools.cached_property
+    def first_heading(self) -> LexborNode | None:
+        """The page's first ``<h1>`` (found once: each search walks the tree)."""
+        return self.tree.css_first("h1")
 
     @functools.cached_property
     def heading(self) -> str:
         """The text of the page's first ``<h1>`` ("" when it has none)."""
-        node = self.tree.css_first("h1")
+        node = self.first_heading
         return node.text(strip=True, separator=" ") if node else ""
 
     @functools.cached_property
@@ -125,7 +134,7 @@ class Document:
     @functools.cached_property
     def language(self) -> str:
         """The page's ``<html lang>``, e.g. ``zh-CN`` ("" when it states none)."""
-        html = self.tree.css_first("html")
+        html = self.tree.root  # the <html> element, without a search of the tree
         return (html.attributes.get("lang") or "") if html is not None else ""
 
     @property

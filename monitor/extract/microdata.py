@@ -77,7 +77,7 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
 def _main(page: Document, tops: dict[int, LexborNode | None]) -> int | None:
     """Of several top-level Products, the key of the page's own: the one holding the page's
     heading, else the one named like it; None when none can be told apart."""
-    heading = page.tree.css_first("h1")
+    heading = page.first_heading
     if heading is None:
         return None
     for key, top in tops.items():
