@@ -30,7 +30,9 @@ from monitor.models import Candidate, Disagreement, Extraction, Money, RangeEnd,
 
 # lexbor walks a subtree once per selector in this list: keep it short.
 _PRICE_NODES = '[class*="price" i], [id*="price" i], [itemprop="price"], [data-price]'
-_PRICE_BLOCK = f'{_PRICE_NODES}, [itemprop="offers"], [class*="offer" i]'
+# The same, read off one element's attributes (a CSS match compiles its selectors each time).
+_PRICE = ("price",)
+_PRICE_OR_OFFER = ("price", "offer")
 # Words in a class or id that mark an amount that is not what the item costs now.
 _OLD = {"old", "was", "before", "regular", "reg", "list", "compare", "original", "orig", "non"}
 _STRUCK = {"strike", "striked", "strikethrough", "crossed", "deleted", "msrp", "rrp", "uvp", "srp"}
@@ -195,7 +197,9 @@ def buy_box(page: Document, currency: str | None) -> BuyBox:
     for _ in range(_LEVELS):
         if near is None or area is None or area.tag in ("body", "html"):
             break
-        scanned = _scan(_beside(near), area, currency)
+        beside = _beside(near)
+        # The heading itself holds its name, not a price: the elements after it do.
+        scanned = _scan(beside[1:] if near is heading else beside, area, currency)
         if scanned is not None:
             box = scanned
             break
@@ -240,10 +244,11 @@ def _scan(areas: list[LexborNode], within: LexborNode, currency: str | None) -> 
     block itself (a table of specifications, reviews: long to search, and no buy box)."""
     found: BuyBox | None = None
     for area in areas:
-        if found is not None and found.amounts and not area.css_matches(_PRICE_BLOCK):
+        if found is not None and found.amounts and not _marked(area, _PRICE_OR_OFFER):
             break
-        nodes = area.css(_PRICE_NODES)
-        if area.css_matches(_PRICE_NODES):
+        # lexbor lists a node once for each selector of the list it matches: once here.
+        nodes = list({node.mem_id: node for node in area.css(_PRICE_NODES)}.values())
+        if _marked(area, _PRICE):
             nodes.insert(0, area)
         for node in nodes[:_MAX_NODES]:
             if _in_tile(node, within):
@@ -309,6 +314,21 @@ def _in_tile(node: LexborNode, within: LexborNode) -> bool:
             return True
         current = current.parent
     return True  # nested deeper than any buy box nests its price: not the buy box's
+
+
+def _marked(node: LexborNode, words: tuple[str, ...]) -> bool:
+    """True when the element is marked as one of ``words`` ("price", "offer"): in its class
+    or id, its ``itemprop``, or a ``data-price``, as ``_PRICE_NODES`` finds them."""
+    if node.tag in ("-text", "-comment", "-undef"):
+        return False
+    attributes = node.attributes
+    if "data-price" in attributes and "price" in words:
+        return True
+    itemprop = attributes.get("itemprop") or ""
+    if itemprop == "price" or (itemprop == "offers" and "offer" in words):
+        return True
+    names = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower()
+    return any(word in names for word in words)
 
 
 def _has_digit(node: LexborNode) -> bool:
