@@ -56,18 +56,13 @@ _MAX_NODES = 50  # price elements looked at in one of them
 _MAX_TEXT = 32  # characters: a price, with its sign and a word such as "Now"
 # Words beside an amount that make it the low end of a range ("From", "As low as", 起, ab):
 # the product comes at several prices, and this one is not known to be the order's.
-_FROM = re.compile(
-    r"\b(?:from|as low as|starting at|starts at|ab|dès|à partir de|a partir de|desde|da|vanaf"
-    r"|от)\b|起|低至",
-    re.IGNORECASE,
+_FROM_WORDS = (
+    r"from|as low as|starting at|starts at|ab|dès|à partir de|a partir de|desde|da|vanaf|от"
 )
+_FROM = re.compile(rf"\b(?:{_FROM_WORDS})\b|起|低至", re.IGNORECASE)
 # ... at the end of the text right before the amount ("As low as", "4 neufs dès"), not a
 # word further off in a sentence ("Sofort ab Lager", "Choose from three colours").
-_FROM_LABEL = re.compile(
-    r"\b(?:from|as low as|starting at|starts at|ab|dès|à partir de|a partir de|desde|da"
-    r"|vanaf|от)\s*:?\s*$|低至\s*$",
-    re.IGNORECASE,
-)
+_FROM_LABEL = re.compile(rf"\b(?:{_FROM_WORDS})\s*:?\s*$|低至\s*$", re.IGNORECASE)
 # ... or something else than what this item costs now: a price per unit or per month, an
 # instalment (4x, x12), the old price ("Was", "Statt", 原价).
 _NOT_NOW_TEXT = re.compile(
@@ -132,8 +127,7 @@ def _stale_or_not(
         return verdict
     box = buy_box(page, price.currency)
     strategy = verdict.strategy or ""
-    names_variant = request.sku is not None or "variant=" in request.product_url
-    if box.from_price is not None and not names_variant:
+    if box.from_price is not None and not request.names_variant:
         return Extraction(
             Status.UNKNOWN,
             strategy=strategy,
@@ -172,8 +166,7 @@ def _low_end_shown(
         return verdict
     low = [c for c in candidates if c.amount == shown]
     read = decide(verdict.strategy or "", low, request, lang=page.language)
-    names_variant = request.sku is not None or "variant=" in request.product_url
-    if not names_variant and page.tree.css_first(_VARIANT_PICKER) is not None:
+    if not request.names_variant and page.tree.css_first(_VARIANT_PICKER) is not None:
         return replace(read, variant_confirmed=False)
     return read
 

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -20,6 +21,19 @@ class Request:
     currency: str | None = None
     product_url: str = ""
     today: dt.date | None = None
+
+    @property
+    def names_variant(self) -> bool:
+        """True when the order says which variant it is: a sku, or its URL's ``?variant=``."""
+        return self.sku is not None or variant_in(self.product_url) is not None
+
+
+def variant_in(url: Any) -> str | None:
+    """The variant a URL's query names (``?variant=123``, as Shopify writes it), or None."""
+    if not isinstance(url, str) or "variant=" not in url:
+        return None
+    found = parse_qs(urlsplit(url).query).get("variant")
+    return found[0] if found else None
 
 
 _LD_JSON = 'script[type="application/ld+json"]'

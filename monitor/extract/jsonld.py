@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from monitor.extract import schema_org
-from monitor.extract.document import Document, Request
+from monitor.extract.document import Document, Request, variant_in
 from monitor.extract.json_values import amount_of, loads_lenient
 from monitor.models import Candidate, RangeEnd, Shop
 
@@ -54,7 +54,7 @@ def find(page: Document, request: Request, shop: Shop) -> list[Candidate]:
     """Candidates from the offers of the page's JSON-LD Product."""
     products, bare_offers = _nodes(page)
     products = _main(products, page, request)
-    variant = _variant_in(request.product_url) or _variant_in(page.url)
+    variant = variant_in(request.product_url) or variant_in(page.url)
     out: list[Candidate] = []
     for product in products:
         out.extend(_product(product, request.today, variant))
@@ -153,20 +153,12 @@ def _naming(nodes: list[dict[str, Any]], variant: str | None) -> list[dict[str, 
         node
         for node in nodes
         if any(
-            _variant_in(link) == variant
+            variant_in(link) == variant
             for n in (node, *schema_org.objects(node.get("offers")))
             for link in (n.get("url"), n.get("@id"))
         )
     ]
     return named or nodes
-
-
-def _variant_in(url: Any) -> str | None:
-    """The variant a URL's query names (``?variant=123``), or None."""
-    if not isinstance(url, str) or "variant=" not in url:
-        return None
-    found = parse_qs(urlsplit(url).query).get("variant")
-    return found[0] if found else None
 
 
 def _chosen(offers: list[_Offer]) -> list[Candidate]:
