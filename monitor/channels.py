@@ -2,7 +2,9 @@
 
 Apprise is the notifier registry (Telegram, email, ntfy, ... any URL it knows). This module
 adds one scheme of its own, ``console://``, which prints the message on standard output for
-the demo and for people who run ``price-monitor check`` by hand. URLs hold tokens and
+the demo and for people who run ``price-monitor check`` by hand. It is sent here, not
+through Apprise: Apprise imports every one of its plugins to look up any scheme (a third
+of a second), which a ``check`` that only prints would pay for nothing. URLs hold tokens and
 passwords, so they are only ever shown the way ``Apprise.urls(privacy=True)`` shows them,
 with the secrets Apprise leaves in a generic webhook's path and headers masked too
 (``monitor.redact``); Apprise's own log lines and the errors of a send are redacted of every
@@ -19,11 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
-
-import apprise
-from apprise.decorators import notify as apprise_notify
 
 from monitor.redact import private_url, redact, url_secrets
 
@@ -65,19 +64,22 @@ def _hidden_by_apprise(plain: str, shown: str) -> set[str]:
     return {unquote(p) for p, m in zip(pieces, masked, strict=True) if p != m}
 
 
+if TYPE_CHECKING:
+    import apprise
+
 CONSOLE_RULE = "─" * 60
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-# Apprise's decorator is untyped; it registers the function and returns it unchanged.
-_register = cast(Callable[..., Callable[[_F], _F]], apprise_notify)
+CONSOLE = "console://"  # how a console URL is shown, whatever follows its scheme
 
 
-@_register(on="console", name="Console (standard output)")
-def _console(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
+def is_console(url: str) -> bool:
+    """Return True for a ``console://`` URL: ours, printed on standard output."""
+    return url.split("://", 1)[0].lower() == "console" and "://" in url
+
+
+def print_to_console(title: str, body: str) -> None:
     """Print a notification to standard output: title, a rule, the body."""
     sys.stdout.write(f"\n{CONSOLE_RULE}\n{title}\n{CONSOLE_RULE}\n{body}\n{CONSOLE_RULE}\n")
     sys.stdout.flush()
-    return True
 
 
 class Target(Protocol):
@@ -118,8 +120,12 @@ def has_secret(url: str) -> bool:
     """
     if url_secrets(url):
         return True
+    if is_console(url):
+        return False
     if "://" not in url or "${" in url.split("://", 1)[1].split("/", 1)[0]:
         return False
+    import apprise
+
     with _apprise_silenced():
         apobj = apprise.Apprise()
         if not apobj.add(url):
@@ -130,7 +136,11 @@ def has_secret(url: str) -> bool:
 
 
 def is_valid_url(url: str) -> bool:
-    """Return True when Apprise knows how to send to ``url``."""
+    """Return True when Apprise knows how to send to ``url``, or when it is ``console://``."""
+    if is_console(url):
+        return True
+    import apprise
+
     with _apprise_silenced():
         return bool(apprise.Apprise().add(url))
 
@@ -167,24 +177,27 @@ class Notifier:
     """Sends messages to the configured Apprise URLs, one target at a time; never raises."""
 
     def __init__(self, targets: Sequence[Target]) -> None:
-        self._targets: list[tuple[Recipient, apprise.Apprise]] = []
+        # Each target with its Apprise object; None for console://, which is printed here.
+        self._targets: list[tuple[Recipient, apprise.Apprise | None]] = []
         self._secrets: set[str] = set()
         seen: dict[str, int] = {}
         for target in targets:
-            one = apprise.Apprise()
             scheme = target.url.split("://", 1)[0].lower()
-            with _apprise_silenced():
-                if not one.add(target.url):
+            if is_console(target.url):
+                one, by_apprise, plain = None, CONSOLE, CONSOLE
+            else:
+                one = _apprise_target(target.url)
+                if one is None:
                     # The config check refuses such a URL; a Notifier built from anything else
                     # says so rather than leave a target out without a word.
                     logger.error(
                         "a notification URL Apprise cannot read (%s://) is left out", scheme
                     )
                     continue
-            by_apprise = one.urls(privacy=True)[0]
+                by_apprise = one.urls(privacy=True)[0]
+                plain = one.urls(privacy=False)[0]
             shown = private_url(by_apprise)  # the same as Apprise's but for webhooks
             name = private_url(by_apprise, query=False)
-            plain = one.urls(privacy=False)[0]
             secrets = url_secrets(target.url) | url_secrets(plain)
             secrets |= _hidden_by_apprise(plain, by_apprise)
             _REDACTOR.add(secrets)
@@ -237,12 +250,18 @@ class Notifier:
         attachments: Sequence[str] = (),
     ) -> SendResult:
         """Deliver one message to one target: Markdown where it renders, else plain text."""
-        one = next((a for r, a in self._targets if r.key == recipient.key), None)
-        if one is None:
+        found = [a for r, a in self._targets if r.key == recipient.key]
+        if not found:
             return SendResult(False, "the target is no longer configured")
+        one = found[0]
         use_markdown = recipient.markdown and markdown is not None
         text = markdown if use_markdown and markdown is not None else body
+        if one is None:
+            print_to_console(title, text)
+            return SendResult(True)
         attach = [a for a in attachments if Path(a).is_file()] if recipient.email else []
+        import apprise
+
         try:
             result = await one.async_notify(
                 body=text,
@@ -258,3 +277,12 @@ class Notifier:
         if result.status == apprise.AppriseResultStatus.SUCCESS:
             return SendResult(True)
         return SendResult(False, _why(result, self.redact))
+
+
+def _apprise_target(url: str) -> apprise.Apprise | None:
+    """Return an Apprise object that sends to ``url``, or None when Apprise cannot read it."""
+    import apprise
+
+    one = apprise.Apprise()
+    with _apprise_silenced():
+        return one if one.add(url) else None

@@ -11,6 +11,7 @@ import ast
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,26 @@ def test_status_loads_neither_apprise_nor_the_fetch_and_parse_libraries(tmp_path
         "assert result.exit_code == 0, result.output\nassert 'Phone' in result.output"
     )
     assert loaded_after(code) == ["sqlite_utils", "click"]
+
+
+def test_a_check_that_only_prints_its_alerts_never_loads_apprise(tmp_path: Path) -> None:
+    """console:// is the project's own scheme: sending to it needs none of Apprise's plugins,
+    which Apprise imports all at once to look up any scheme."""
+    from monitor.testing.shop import LoopbackShop
+
+    with LoopbackShop() as shop:
+        url = shop.add("/p.html", "89.00", currency="USD", title="Phone")
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[monitor]\ndatabase = "{tmp_path / "state.db"}"\nconfirm = "0s"\n'
+            '[notify]\nurls = ["console://"]\n'
+            f'[[orders]]\nid = "1"\nshop = "generic"\nurl = "{url}"\ntitle = "Phone"\n'
+            f'paid = 99.00\ncurrency = "USD"\nordered = {date.today()}\nwindow_days = 30\n'
+        )
+        code = (
+            "from click.testing import CliRunner\nfrom monitor.cli import cli\n"
+            f"result = CliRunner().invoke(cli, ['-c', {str(config)!r}, 'check'])\n"
+            "assert result.exit_code == 0, result.output\n"
+            "assert 'Phone' in result.output and '10.00' in result.output, result.output"
+        )
+        assert "apprise" not in loaded_after(code)
