@@ -166,11 +166,21 @@ class Recipient:
     tags: tuple[str, ...]
     markdown: bool  # renders Markdown (Telegram, Discord, …): gets the Markdown body
     email: bool  # gets attachments and a plain-text body
+    pictures: bool = False  # shows an attached image (Telegram: a photo): gets the chart
 
 
 # Services whose messages render Markdown; everything else gets plain text.
 MARKDOWN_SCHEMES = frozenset({"tgram", "discord", "matrix", "matrixs", "slack", "mmost", "mmosts"})
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+# Services that show an attached picture: they get an alert's chart, not its saved page.
+PICTURE_SCHEMES = frozenset({"tgram"})
+PICTURES = (".png",)
+
+
+def shows_pictures(url: str) -> bool:
+    """Return True when the service of a notification URL shows an attached chart (email
+    attaches it, Telegram sends it as a photo): only then is one worth drawing."""
+    return url.split("://", 1)[0].lower() in EMAIL_SCHEMES | PICTURE_SCHEMES
 
 
 class Notifier:
@@ -212,6 +222,7 @@ class Notifier:
                 tags=tuple(target.tags),
                 markdown=scheme in MARKDOWN_SCHEMES,
                 email=scheme in EMAIL_SCHEMES,
+                pictures=scheme in PICTURE_SCHEMES,
             )
             self._targets.append((recipient, one))
             self._secrets |= secrets
@@ -259,7 +270,12 @@ class Notifier:
         if one is None:
             print_to_console(title, text)
             return SendResult(True)
-        attach = [a for a in attachments if Path(a).is_file()] if recipient.email else []
+        attach = [
+            a
+            for a in attachments
+            if (recipient.email or (recipient.pictures and a.endswith(PICTURES)))
+            and Path(a).is_file()
+        ]
         import apprise
 
         try:

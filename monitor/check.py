@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,11 +16,18 @@ from zoneinfo import ZoneInfo
 from monitor import rules
 from monitor.config import Config
 from monitor.errors import FetchError, StateError
-from monitor.evidence import keep_page
+from monitor.evidence import keep_page, with_chart
 from monitor.extract import Request, source_for
 from monitor.fetch import Fetcher
 from monitor.history import History
-from monitor.messages import compose, compose_failure, compose_window, format_money
+from monitor.logs import ECHOED
+from monitor.messages import (
+    compose,
+    compose_failure,
+    compose_window,
+    format_duration,
+    format_money,
+)
 from monitor.models import (
     DropAlert,
     Evidence,
@@ -29,6 +36,7 @@ from monitor.models import (
     Observation,
     Order,
     OrderState,
+    PendingDrop,
     PriceAlert,
     Product,
     ProductState,
@@ -48,6 +56,8 @@ class CheckResult:
     observation: Observation
     new_alerts: int
     failures: int  # unreadable checks in a row, this one included
+    waiting: PendingDrop | None = None  # a drop it saw, waiting for the look that confirms it
+    settled: PendingDrop | None = None  # the drop that waited, confirmed or refuted by this look
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,54 +142,110 @@ async def check_product(
     reader: PageReader,
     history: History,
     clock: Callable[[], datetime],
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> CheckResult:
     """Check one product: observe it, work out the alerts owed, and record both at once.
 
-    A claim alert (a new drop) waits for a second read ``[monitor] confirm`` later, and is
-    only sent if that read shows the same price: a flapping price alerts nobody.
+    A claim alert (a new drop) is only sent once a look ``[monitor] confirm`` later shows
+    the same price: a flapping price alerts nobody. This look records the drop as waiting
+    (``CheckResult.waiting``) and returns; the caller looks again when it is due (the
+    daemon with a job of its own, ``check`` after the pass), and that look confirms it or
+    not. Nothing waits inside a check.
     """
-    confirm = config.monitor.confirm
     observation = await observe(product, fetcher, reader, clock=clock)
     product = await _with_label(history, product, observation)
-    before, states = await history.quick(_states, history, product)
+    before, states, pending = await history.quick(_states, history, product)
     owed = _owed(product, observation, states, clock())
-    if confirm > timedelta(0) and _has_drop(owed):
-        first = observation
-        early = _failure_messages(product, before, first, config)
-        early += [_compose(a, o, product, config, clock()) for o, a in owed if not _is_drop(a)]
-        await history.quick(history.record, product.id, first, early)
-        logger.info("%s: %s is new; confirming in %s", product.label, _price_text(first), confirm)
-        await sleep(confirm.total_seconds())
-        observation = await observe(product, fetcher, reader, clock=clock)
-        product = await _with_label(history, product, observation)
-        before, states = await history.quick(_states, history, product)
-        owed = _owed(product, observation, states, clock())
-        if observation.price != first.price:
-            logger.info(
-                "%s: not confirmed (%s, then %s): no alert",
-                product.label,
-                _price_text(first),
-                _price_text(observation),
-            )
-            owed = [(o, a) for o, a in owed if not _is_drop(a)]
+    owed, waiting = _confirmed(product, pending, observation, owed, config.monitor.confirm)
     now = clock()
     evidence = None
     if _has_drop(owed):
         evidence = await asyncio.to_thread(keep_page, config.evidence_dir, product.id, observation)
+        evidence = await with_chart(evidence, config, history, product, observation, owed)
     messages = _failure_messages(product, before, observation, config)
     messages += [_compose(a, o, product, config, now, evidence) for o, a in owed]
-    new_alerts = await history.quick(history.record, product.id, observation, messages)
+    new_alerts = await history.quick(
+        _record, history, product.id, observation, messages, pending, waiting
+    )
     if observation.status is Status.PRICE:
         logger.info(
-            "%s: %s (%s)", product.label, _price_text(observation), observation.extraction.strategy
+            "%s: %s (%s)",
+            product.label,
+            _price_text(observation),
+            observation.extraction.strategy,
+            extra=ECHOED,  # `check` prints it
         )
     else:
-        logger.warning("%s: %s: %s", product.label, observation.status.value, observation.reason)
+        logger.warning(
+            "%s: %s: %s",
+            product.label,
+            observation.status.value,
+            observation.reason,
+            extra=ECHOED,
+        )
     # The page stays in memory only while it is needed: a pass over thousands of products
     # must not hold thousands of pages.
     failures = before.failures + 1 if observation.failed else 0
-    return CheckResult(product, replace(observation, body=None), new_alerts, failures)
+    settled = pending if pending is not None and waiting != pending else None
+    return CheckResult(
+        product, replace(observation, body=None), new_alerts, failures, waiting, settled
+    )
+
+
+def _confirmed(
+    product: Product,
+    pending: PendingDrop | None,
+    observation: Observation,
+    owed: list[tuple[Order, PriceAlert]],
+    confirm: timedelta,
+) -> tuple[list[tuple[Order, PriceAlert]], PendingDrop | None]:
+    """The alerts this look may send, and the drop left waiting for its confirming look.
+
+    A drop is sent when the look confirms the one that waited (``rules.confirmation``);
+    otherwise it waits, the one that waited or a new one, and this look sends the rest."""
+    verdict = rules.confirmation(pending, observation) if pending is not None else None
+    if pending is not None and verdict is not rules.Confirmation.WAITING:
+        logger.info(
+            "%s: %s, then %s: %s",
+            product.label,
+            format_money(pending.price),
+            _price_text(observation),
+            "confirmed" if verdict is rules.Confirmation.CONFIRMED else "not confirmed, no alert",
+            extra=ECHOED,  # `check` says so on the product's line
+        )
+    if confirm <= timedelta(0) or verdict is rules.Confirmation.CONFIRMED or not _has_drop(owed):
+        return owed, None
+    held = [(o, a) for o, a in owed if not _is_drop(a)]
+    if pending is not None and verdict is rules.Confirmation.WAITING:
+        return held, pending
+    price = observation.price
+    assert price is not None  # a drop is owed: the look read a price
+    seen = observation.seen_at
+    logger.info(
+        "%s: %s is new; confirming in %s",
+        product.label,
+        format_money(price),
+        format_duration(confirm),
+        extra=ECHOED,  # `check` says "confirming ... in"
+    )
+    return held, PendingDrop(product.id, price, seen, seen + confirm)
+
+
+def _record(
+    history: History,
+    product_id: int,
+    observation: Observation,
+    messages: Sequence[Message],
+    pending: PendingDrop | None,
+    waiting: PendingDrop | None,
+) -> int:
+    """Record a look, its alerts and the drop it leaves waiting, in one transaction (in the
+    database thread, or inline: see ``DatabaseThread.quick``); return how many alerts were new."""
+    if waiting == pending:  # nearly every look: no drop waits, or the same one still does
+        return history.record(product_id, observation, messages)
+    with history.transaction():
+        new_alerts = history.record(product_id, observation, messages)
+        history.pending.put(product_id, waiting)
+    return new_alerts
 
 
 def _is_drop(alert: PriceAlert) -> bool:
@@ -216,10 +282,13 @@ def _labelled(history: History, product: Product, days: int, seen_at: datetime) 
     return replace(product, orders=orders)
 
 
-def _states(history: History, product: Product) -> tuple[ProductState, dict[str, OrderState]]:
-    """What the database remembers of a product and its orders (in the database thread)."""
+def _states(
+    history: History, product: Product
+) -> tuple[ProductState, dict[str, OrderState], PendingDrop | None]:
+    """What the database remembers of a product and its orders, and the drop of the product
+    that waits for its confirming look (in the database thread)."""
     orders = {order.id: history.order_state(order) for order in product.orders}
-    return history.product_state(product.id), orders
+    return history.product_state(product.id), orders, history.pending.of(product.id)
 
 
 def _owed(
@@ -304,11 +373,13 @@ async def check_all(
     history: History,
     clock: Callable[[], datetime],
     concurrency: int = CONCURRENCY,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> CheckPass:
     """Check every product, a few at a time; one failing shop never stops the others.
 
     ``concurrency`` workers take the products in turn, so a pass over thousands of products
-    holds a few checks in memory at once, not one task per product.
+    holds a few checks in memory at once, not one task per product. ``on_result`` is told
+    of each product's result as soon as it is recorded (``check`` prints it then).
     """
     results: list[CheckResult | None] = [None] * len(products)
     unrecorded: list[StateError] = []
@@ -317,7 +388,7 @@ async def check_all(
     async def worker() -> None:
         for index, product in waiting:
             try:
-                results[index] = await check_product(
+                result = await check_product(
                     product,
                     config=config,
                     fetcher=fetcher,
@@ -325,6 +396,9 @@ async def check_all(
                     history=history,
                     clock=clock,
                 )
+                results[index] = result
+                if on_result is not None:
+                    on_result(result)
             except StateError as exc:  # the disk is full, the database locked too long
                 logger.warning("%s: the check could not be recorded: %s", product.label, exc)
                 unrecorded.append(exc)

@@ -3,10 +3,10 @@
 One interval job per product (orders sharing a URL and SKU share it), first runs spread over
 the first minute, then every ``interval`` with a little jitter. After each check the rules
 (``rules.next_poll``) say whether the product is dropped or polled later; the daemon does
-what they say. The outbox is flushed by a task of its own after every check that found an
-alert and every 30 s for retries. Config edits (noticed by a cheap mtime poll, or forced by
-SIGHUP) add, drop and reschedule jobs; an edit that does not validate is refused, the old
-config keeps running, and one alert says why.
+what they say (a drop to confirm: run again when due). The outbox is flushed by a task of
+its own after every check that found an alert and every 30 s for retries. Config edits
+(noticed by a cheap mtime poll, or forced by SIGHUP) add, drop and reschedule jobs; an edit
+that does not validate is refused, the old config keeps running, and one alert says why.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from monitor.clock import utcnow
 from monitor.config import Config, load_config
 from monitor.delivery import DeliveryReport, deliver_due
 from monitor.errors import ConfigError, DatabaseMoved, DiskFull, Problem, StateError
+from monitor.evidence import prune
 from monitor.fetch import Fetcher
 from monitor.history import History
 from monitor.history.schema import daemon_pidfile
@@ -93,11 +94,15 @@ class Daemon:
         self._outbox_closing = False
         self._running: set[asyncio.Task[object]] = set()
         self._jobs: dict[str, Product] = {}
+        self._slots = asyncio.Semaphore(config.monitor.concurrency)  # checks at once
         self._status_sent = float("-inf")
         self._pending = 0  # alerts waiting in the outbox, as the last look found
         self._delivery_paused: DiskFull | None = None  # the disk is full: nothing is sent
         self._failure: StateError | None = None  # why the daemon stopped by itself
         self._config_stamp = _stamp(config.path)
+        # What refused edits alerted since this config loaded: each problem is alerted once.
+        self._config_since = clock()
+        self._refused: set[Problem] = set()
 
     async def __aenter__(self) -> Daemon:
         return self
@@ -150,6 +155,7 @@ class Daemon:
                 coalesce=True,
                 max_instances=1,
             )
+            scheduler.add_job(self._prune, IntervalTrigger(days=1), next_run_time=self.clock())
             scheduler.start()
             logger.info(
                 "watching %d orders on %d products; notifying %s",
@@ -256,15 +262,15 @@ class Daemon:
         if task is not None:
             self._running.add(task)
         try:
-            result = await check_product(
-                product,
-                config=self.config,
-                fetcher=self.fetcher,
-                reader=self.reader,
-                history=self.history,
-                clock=self.clock,
-                sleep=self._sleep_unless_stopping,
-            )
+            async with self._slots:
+                result = await check_product(
+                    product,
+                    config=self.config,
+                    fetcher=self.fetcher,
+                    reader=self.reader,
+                    history=self.history,
+                    clock=self.clock,
+                )
             if self.on_check is not None:
                 self.on_check(result)
             if result.new_alerts:
@@ -311,11 +317,13 @@ class Daemon:
                 plan.delay,
             )
             self.scheduler.modify_job(job_id, next_run_time=now + plan.delay)
+        elif result.waiting is not None:  # its next run is the look that confirms the drop
+            self.scheduler.modify_job(job_id, next_run_time=max(result.waiting.due, now))
 
     # --- config reload ----------------------------------------------------------------------
 
     async def _config_watcher(self) -> None:
-        """Reload when SIGHUP asks, or when the config file's mtime or size changes."""
+        """Reload when SIGHUP asks, or when the config file's inode, mtime or size changes."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reload_requested.wait(), CONFIG_POLL.total_seconds())
@@ -366,6 +374,7 @@ class Daemon:
         for warning in new.warnings:
             logger.warning("%s: %s", new.path.name, warning)
         self.config = new
+        self._config_since, self._refused = self.clock(), set()
         log_times_in(new.timezone)
         self.notifier = Notifier(new.notify.urls)
         self.fetcher.settings = new.monitor
@@ -386,28 +395,24 @@ class Daemon:
         return True
 
     async def _refuse(self, error: ConfigError) -> None:
-        """Tell the user, once per refused text, why the edit was not applied."""
-        try:
-            text = self.config.path.read_bytes()
-        except OSError:
-            text = error.render().encode()
-        message = compose_config_refused(self.config.path, error.problems, text)
+        """Tell the user why the edit was not applied, once per problem."""
+        if self._refused.issuperset(error.problems):
+            logger.info("the config's problems were alerted already")
+            return
+        message = compose_config_refused(self.config.path, error.problems, since=self._config_since)
         try:
             outbox = self.history.outbox
             if await outbox.run(outbox.enqueue, [message], now=self.clock()):
                 self._outbox_wake.set()
+            self._refused.update(error.problems)
         except Exception:  # the database itself may be what failed; the log still says why
             logger.exception("could not keep the config-refused alert")
 
     # --- helpers ----------------------------------------------------------------------------
 
-    async def _sleep_unless_stopping(self, seconds: float) -> None:
-        """Wait, but give up at once when the daemon stops (a confirmation then lapses)."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            return
-        raise asyncio.CancelledError("the daemon is stopping")
+    async def _prune(self) -> None:
+        """Delete the evidence kept past its orders' windows (once a day; it never raises)."""
+        await self.history.run(prune, self.config, self.history, now=self.clock())
 
     async def _remind(self) -> None:
         """Enqueue window-closing reminders and window-closed summaries that are due."""
@@ -484,9 +489,11 @@ def _announced(pidfile: Path) -> Iterator[None]:
         pidfile.unlink(missing_ok=True)
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells an edited config file from the one loaded: its inode too, since an editor
+    or ``price-monitor add`` renames a new file over it, which may keep mtime and size."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return (info.st_mtime_ns, info.st_size)
+    return (info.st_ino, info.st_mtime_ns, info.st_size)

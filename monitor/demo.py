@@ -9,6 +9,8 @@ the drops and sends the alerts to ``console://``, which prints them.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -26,6 +28,14 @@ from monitor.reports import render_status, status_rows
 from monitor.testing.shop import LoopbackShop, ShopProduct
 
 DEMO_TIMEOUT = 30.0
+CONFIG_MARK = "# Written by `price-monitor demo`."
+DATABASE = "price-monitor.db"
+# Beside the database: SQLite's journal files, the running daemon's pid.
+DATABASE_FILES = frozenset(
+    {DATABASE, *(DATABASE + end for end in ("-wal", "-shm", "-journal", ".daemon"))}
+)
+# What the evidence folder holds: pages and charts, named by product, time and digest.
+EVIDENCE_NAME = re.compile(r"^product-\d+-\d{8}T\d{6}Z-[0-9a-f]{12}\.[a-z.]+$")
 
 
 PHONE = ShopProduct(
@@ -50,7 +60,7 @@ DROPS = {PHONE.path: Decimal("4599.00"), HEADPHONES.path: Decimal("299.00")}
 def demo_config(base_url: str, database: Path, today: date) -> str:
     """Return the demo's config.toml: two shops, two orders, alerts to console://."""
     return f"""\
-# Written by `price-monitor demo`.
+{CONFIG_MARK}
 [monitor]
 database = "{database.as_posix()}"
 # timezone is the machine's unless you name one, e.g. timezone = "Asia/Shanghai"
@@ -115,6 +125,7 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
     Raise MonitorError when the alerts do not arrive within ``timeout`` seconds.
     """
     started = time.monotonic()
+    workdir = workdir.resolve()  # the config names the database by its full path
     with LoopbackShop() as shop:
         for product in (PHONE, HEADPHONES):
             shop.add(
@@ -126,7 +137,7 @@ def run_demo(workdir: Path, *, echo: Callable[[str], None], timeout: float = DEM
                 related=product.related,
             )
         config_path = workdir / "config.toml"
-        database = workdir / "price-monitor.db"
+        database = workdir / DATABASE
         config_path.write_text(demo_config(shop.base_url, database, utcnow().date()), "utf-8")
         config = load_config(config_path)
         echo(f"demo shop   {shop.base_url} (2 products)")
@@ -199,3 +210,76 @@ async def _unless_finished(runner: asyncio.Task[None], event: asyncio.Event) -> 
         waiter.cancel()
         runner.result()  # re-raises the daemon's error, if it had one
         raise MonitorError("the daemon stopped before the demo was over")
+
+
+class NotTheDemos(MonitorError):
+    """The demo's folder holds what the demo did not make: it is left as it is."""
+
+
+def clear_previous_run(workdir: Path) -> list[Path]:
+    """Delete what an earlier demo left in ``workdir`` (its config, database and evidence),
+    so that the demo starts afresh; return what was deleted (nothing for a new folder).
+
+    Raise NotTheDemos, deleting nothing, when the folder holds anything else, or when a
+    daemon still uses the demo's database.
+    """
+    try:
+        entries = sorted(workdir.iterdir())
+    except FileNotFoundError:
+        return []
+    if not entries:
+        return []
+    config = workdir / "config.toml"
+    if not _written_by_the_demo(config):
+        raise NotTheDemos(
+            f"{workdir} is not empty and holds no config.toml written by the demo: give the "
+            "demo an empty folder, or its own from an earlier run"
+        )
+    evidence = workdir / "evidence"
+    theirs = [
+        e.name for e in entries if e != config and e != evidence and e.name not in DATABASE_FILES
+    ]
+    if evidence.is_symlink() or (evidence.exists() and not evidence.is_dir()):
+        theirs.append(evidence.name)
+    kept = sorted(evidence.iterdir()) if evidence.is_dir() and not evidence.is_symlink() else []
+    theirs += [
+        f"evidence/{k.name}" for k in kept if not (EVIDENCE_NAME.match(k.name) and k.is_file())
+    ]
+    if theirs:
+        raise NotTheDemos(
+            f"{workdir} holds files the demo did not write ({', '.join(theirs[:5])}"
+            f"{', …' if len(theirs) > 5 else ''}): nothing was deleted; give the demo an "
+            "empty folder"
+        )
+    pid = _daemon_pid(workdir / (DATABASE + ".daemon"))
+    if pid is not None:
+        raise NotTheDemos(
+            f"a price-monitor daemon (pid {pid}) uses the demo's database in {workdir}: "
+            "stop it first"
+        )
+    deleted = [*kept, *(e for e in entries if e.name in DATABASE_FILES), config]
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    if evidence.is_dir():
+        evidence.rmdir()
+    return deleted
+
+
+def _written_by_the_demo(config: Path) -> bool:
+    try:
+        with config.open(encoding="utf-8", errors="replace") as f:
+            return f.readline().rstrip("\n") == CONFIG_MARK
+    except OSError:
+        return False
+
+
+def _daemon_pid(pidfile: Path) -> int | None:
+    """The pid a running daemon wrote beside the database, if that process still runs."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except PermissionError:
+        return pid  # it runs, as another user
+    except (OSError, ValueError):
+        return None  # no file, no number, or no such process
+    return pid

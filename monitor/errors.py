@@ -11,8 +11,9 @@ MonitorError                 base: anything the user can act on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class MonitorError(Exception):
@@ -21,13 +22,33 @@ class MonitorError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a config file, at a TOML path such as ``orders[2].paid``."""
+    """One thing wrong with a config file, at a TOML path such as ``orders[2].paid``.
+
+    ``line`` is where the file says it (the key's line, else its table's), and ``order_id``
+    the id of the order it is in: both only help find it, and neither is part of the
+    problem itself (``str()``, equality and the refused-config alert's key leave them out).
+    """
 
     path: str
     message: str
+    line: int | None = field(default=None, compare=False)
+    order_id: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    @property
+    def where(self) -> str:
+        """The TOML path with the order's id after its index: ``orders[3] (id "JD-1").paid``."""
+        if self.order_id is None or not self.path.startswith("orders["):
+            return self.path
+        index, _, rest = self.path.partition("]")
+        return f"{index}] (id {json.dumps(self.order_id, ensure_ascii=False)}){rest}"
+
+    def located(self, source: str) -> str:
+        """Return the problem as one line: ``config.toml:42: orders[3] (id "JD-1").paid: …``."""
+        at = f"{source}:{self.line}" if self.line is not None else source
+        return f"{at}: {self.where}: {self.message}" if self.path else f"{at}: {self.message}"
 
 
 class ConfigError(MonitorError):
@@ -42,7 +63,7 @@ class ConfigError(MonitorError):
         """Return one line per problem, each prefixed with the file name."""
         count = len(self.problems)
         head = f"{self.source}: {count} problem{'s' if count != 1 else ''}"
-        return "\n".join([head, *(f"  {self.source}: {p}" for p in self.problems)])
+        return "\n".join([head, *(f"  {p.located(self.source)}" for p in self.problems)])
 
 
 class FetchError(MonitorError):

@@ -24,6 +24,23 @@ class ZoneFormatter(logging.Formatter):
         return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
 
 
+ECHOED = {"echoed": True}
+"""``extra=`` for a log line that a command also prints in its own words (``check``'s line
+per product): the daemon logs it; the command that prints it leaves it out of the log it
+writes to the same terminal (``leave_out_echoed``), so that no line is said twice."""
+
+
+class _NotEchoed(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "echoed", False)
+
+
+def leave_out_echoed() -> None:
+    """Leave the lines marked ``ECHOED`` out of the log from now on: the command prints them."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NotEchoed())
+
+
 def setup_logging(verbose: int) -> None:
     """Log warnings (``verbose``: the project's debug lines, 2: the libraries' too) to stderr."""
     # journald stamps every line itself; elsewhere a timestamp helps.

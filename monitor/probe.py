@@ -8,7 +8,6 @@ elements that look like prices with a CSS selector for each.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,24 +16,22 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from monitor.errors import FetchError
-from monitor.extract import Document, Request, extract_document, prices, source_for
-from monitor.extract.api import Variant, variants_in
+from monitor.extract import Request, source_for
+from monitor.extract.api import Variant
+from monitor.extract.explain import (
+    Suggestion,
+    explain,
+    page_title,
+    selector_for,
+    suggest_selectors,
+    variant_title,
+)
 from monitor.fetch import Fetcher, decode
 from monitor.messages import format_money
-from monitor.models import Availability, Extraction, Money, PageVerdict, Shop, Status
+from monitor.models import Availability, Extraction, Money, Shop, Status
 from monitor.reader import PageReader
 from monitor.shops import shop_for_host
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """An element whose text looks like a price, and a selector that finds it."""
-
-    selector: str
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +44,8 @@ class ProbeResult:
     suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
     variants: tuple[Variant, ...] = ()  # every goods entry of a shop API's answer
     sku: str | None = None  # the order's variant the probe was asked about (``--sku``)
+    title: str | None = None  # the product's name as the page gives it (``page_title``)
+    read: bool = True  # False: the target could not be fetched, opened or parsed at all
 
     def as_json(self) -> dict[str, Any]:
         """Return the result as the one-line JSON object ``probe --json`` prints."""
@@ -61,6 +60,8 @@ class ProbeResult:
             "reason": self.extraction.reason or None,
             "availability": self.extraction.availability.value,
             "window_days": self.window_days,
+            "read": self.read,
+            "title": self.title,
             "candidates": [
                 {
                     "strategy": c.strategy,
@@ -115,10 +116,11 @@ async def probe(
         try:
             page = await fetcher.fetch_source(source)
         except FetchError as exc:
-            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=exc.reason), target)
+            unread = Extraction(Status.UNKNOWN, reason=exc.reason)
+            return ProbeResult(target, shop, unread, target, read=False)
         if page.gone:
             gone = Extraction(Status.NOT_FOUND, reason=f"HTTP {page.status}: the page is gone")
-            return ProbeResult(target, shop, gone, page.url)
+            return ProbeResult(target, shop, gone, page.url, read=False)
         text, where, content_type = page.text, page.url, page.content_type
     else:
         path = Path(target)
@@ -126,15 +128,16 @@ async def probe(
             body = path.read_bytes()
         except OSError as exc:
             reason = f"cannot read {target}: {exc.strerror or exc}"
-            return ProbeResult(target, shop, Extraction(Status.UNKNOWN, reason=reason), target)
+            unread = Extraction(Status.UNKNOWN, reason=reason)
+            return ProbeResult(target, shop, unread, target, read=False)
         content_type = "application/json" if path.suffix.lower() == ".json" else "text/html"
         text, where = decode(body, content_type), request.product_url
     found = await reader.run(
         explain, text, request, shop=shop, url=where, content_type=content_type
     )
     if isinstance(found, Extraction):  # the page could not be read in time, or at all
-        return ProbeResult(target, shop, found, where or target)
-    extraction, suggestions, variants = found
+        return ProbeResult(target, shop, found, where or target, read=False)
+    extraction, suggestions, variants, title = found
     return ProbeResult(
         target,
         shop,
@@ -144,78 +147,8 @@ async def probe(
         suggestions,
         variants,
         request.sku,
+        title,
     )
-
-
-def explain(
-    text: str, request: Request, *, shop: Shop, url: str, content_type: str
-) -> tuple[Extraction, tuple[Suggestion, ...], tuple[Variant, ...]]:
-    """What a probe shows of a page (run in a reader's worker): the verdict (with the window
-    the page advertises), selectors for what looks like a price when no price was found,
-    and the variants a shop's API answer lists."""
-    document = Document(text, url, content_type)
-    extraction = extract_document(document, request, shop=shop, every_strategy=True)
-    suggestions: tuple[Suggestion, ...] = ()
-    if document.is_json:
-        return extraction, suggestions, tuple(variants_in(document, shop, request))
-    if extraction.status is not Status.PRICE and extraction.page is not PageVerdict.BLOCKED:
-        suggestions = tuple(suggest_selectors(document.tree))
-    return extraction, suggestions, ()
-
-
-_PRICE_TEXT = re.compile(
-    r"^\s*(?:[¥￥$€£]|US\$|CHF|Rs\.?|RMB)\s*\d[\d,.' ]*\s*$|^\s*\d[\d,.' ]*\s*(?:元|€|zł|CHF|kr)\s*$"
-)
-
-
-def suggest_selectors(tree: LexborHTMLParser, *, limit: int = 8) -> list[Suggestion]:
-    """Return elements whose whole text looks like a price, each with a CSS selector for it."""
-    found: list[Suggestion] = []
-    seen: set[str] = set()
-    body = tree.body
-    if body is None:
-        return found
-    for node in body.traverse(include_text=False):
-        if node.tag in ("script", "style", "noscript", "template", "option"):
-            continue
-        text = node.text(deep=True, strip=True)
-        if not text or len(text) > 24 or not _PRICE_TEXT.match(text):
-            continue
-        if any(child.tag != "-text" and child.text(strip=True) == text for child in node.iter()):
-            continue  # a child holds the same text: suggest the innermost element
-        if prices.parse_price(text) is None:
-            continue
-        selector = selector_for(node)
-        if selector in seen:
-            continue
-        seen.add(selector)
-        found.append(Suggestion(selector, text))
-        if len(found) >= limit:
-            break
-    return found
-
-
-def selector_for(node: LexborNode) -> str:
-    """Return a readable CSS selector for a node: its id, else tag and classes under a parent."""
-    own = _simple(node)
-    if "#" in own:
-        return own
-    parent = node.parent
-    if parent is not None and parent.tag not in ("body", "html"):
-        return f"{_simple(parent)} > {own}"
-    return own
-
-
-def _simple(node: LexborNode) -> str:
-    ident = node.attributes.get("id")
-    if ident and re.fullmatch(r"[A-Za-z][\w-]*", ident):
-        return f"{node.tag}#{ident}"
-    classes = [
-        c
-        for c in (node.attributes.get("class") or "").split()
-        if re.fullmatch(r"[A-Za-z_][\w-]*", c)
-    ]
-    return f"{node.tag}" + "".join(f".{c}" for c in classes[:3])
 
 
 def render_probe(result: ProbeResult) -> str:
@@ -276,3 +209,17 @@ def _variant_price(variant: Variant, currency: str | None) -> str:
     if currency is None:
         return f"{variant.price:f}"
     return format_money(Money(variant.price, currency))
+
+
+__all__ = [
+    "ProbeResult",
+    "Suggestion",
+    "explain",
+    "page_title",
+    "pick_shop",
+    "probe",
+    "render_probe",
+    "selector_for",
+    "suggest_selectors",
+    "variant_title",
+]

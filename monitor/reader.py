@@ -13,7 +13,7 @@ loop, and with it the watchdog, the outbox and SIGTERM, never waits for a page.
         explained = await reader.run(analyse, text, request, ...)  # any job on a page
 
 A worker is forked from a server process of ours that has loaded only the extraction code,
-not from the daemon with its threads, sockets and database (``python -m monitor.reader``,
+not from the daemon with its threads, sockets and database (``python -m monitor.fork_server``,
 started with the first read): forking is cheap, and a worker that was killed is replaced in
 a few milliseconds. The daemon and a worker talk over a socket pair: the page's text as
 UTF-8 after a small pickled header (the job, by name, and its arguments), the answer back
@@ -30,20 +30,20 @@ import contextlib
 import logging
 import os
 import pickle
-import resource
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TypeVar, cast
 
 from monitor.extract import Request, extract
+from monitor.fork_server import ANSWER as _ANSWER
+from monitor.fork_server import FORK as _FORK
+from monitor.fork_server import HEADER as _HEADER
 from monitor.models import Extraction, Shop, Status
 
 logger = logging.getLogger(__name__)
@@ -54,9 +54,6 @@ TIME_LIMIT = timedelta(seconds=10)  # per page, in its worker
 MEMORY_LIMIT = 1024 * 1024 * 1024  # bytes of address space a worker may map beyond its start
 WORKERS = 2
 FORK_TIMEOUT = timedelta(seconds=30)  # for the fork server to start and answer
-_HEADER = struct.Struct("!II")  # the pickled part's length, the text's length
-_ANSWER = struct.Struct("!I")
-_FORK = struct.Struct("!Q")  # a request for a worker: its memory limit
 
 
 @dataclass(eq=False)  # each worker is itself: hashed by identity
@@ -246,7 +243,7 @@ class PageReader:
 
 
 class _ForkServer:
-    """``python -m monitor.reader``: a process that has imported the extraction code and
+    """``python -m monitor.fork_server``: a process that has imported the extraction code and
     forks a worker when asked, handing back the worker's pid and its end of a socket pair.
 
     One per process, started with the first read (its start costs what importing the
@@ -258,7 +255,7 @@ class _ForkServer:
         self._control, theirs = socket.socketpair()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "monitor.reader", str(theirs.fileno())],
+                [sys.executable, "-m", "monitor.fork_server", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal is the daemon's to handle
@@ -353,79 +350,6 @@ class ReaderUnavailable(RuntimeError):
     """The fork server could not be started or did not answer."""
 
 
-# --- in the fork server and its workers -----------------------------------------------------
-
-
-def _fork_server(control: socket.socket) -> None:
-    """Fork a worker for every request on ``control``, until it closes (or its other end is
-    gone: the daemon exited while it asked)."""
-    # Workers are waited for as they end, not left to the kernel (SIG_IGN): so their CPU time
-    # counts in this server's, and in the daemon's once it waits for the server (`time`).
-    signal.signal(signal.SIGCHLD, _reap)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stream = control.makefile("rb", buffering=0)
-    try:
-        _fork_workers(control, stream)
-    finally:
-        # The daemon is gone or done: its workers' sockets are closed, and they end. Wait
-        # for them a while, then leave the rest to the kernel.
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.alarm(5)
-        with contextlib.suppress(ChildProcessError):
-            while True:
-                os.wait()
-
-
-def _reap(signum: int, frame: object) -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-
-
-def _fork_workers(control: socket.socket, stream: socket.SocketIO) -> None:
-    with contextlib.suppress(OSError):
-        while request := stream.read(_FORK.size):
-            (memory_limit,) = _FORK.unpack(request)
-            ours, theirs = socket.socketpair()
-            # Not reaped before its pidfd is taken: until then its pid could be another's.
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-            try:
-                pid = os.fork()
-                if pid == 0:
-                    stream.close()
-                    control.close()
-                    ours.close()
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-                    try:
-                        _serve(theirs, memory_limit)
-                    except Exception:
-                        logger.exception("a page reader failed")
-                    finally:
-                        os._exit(0)
-                pidfd = _pidfd_of(pid)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-            theirs.close()
-            fds = [ours.fileno()]
-            if pidfd is not None:
-                fds.append(pidfd)
-            try:
-                socket.send_fds(control, [str(pid).encode()], fds)
-            finally:
-                ours.close()
-                if pidfd is not None:
-                    os.close(pidfd)
-
-
-def _pidfd_of(pid: int) -> int | None:
-    """A pidfd for the worker ``pid`` (Linux 5.3 and later), or None."""
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-
-
 # What the fork server keeps of the daemon's environment: what Python and the C library
 # need. The daemon's may hold notification secrets (systemd's EnvironmentFile), and the
 # readers parse hostile pages. And glibc's malloc, which gave a reader's free heap back past
@@ -440,61 +364,3 @@ def _reader_environment() -> dict[str, str]:
         for name, value in os.environ.items()
         if name in _READER_ENVIRONMENT or name.startswith(("LC_", "PYTHON"))
     } | {"GLIBC_TUNABLES": _MALLOC_TUNABLES}
-
-
-def _serve(connection: socket.socket, memory_limit: int) -> None:
-    """A worker's life: read a page, answer its verdict, until the daemon hangs up."""
-    _limit_myself(memory_limit)
-    stream = connection.makefile("rb")
-    while True:
-        head = stream.read(_HEADER.size)
-        if len(head) < _HEADER.size:
-            return  # the daemon closed the socket
-        header_size, body_size = _HEADER.unpack(head)
-        job, args, kwargs = pickle.loads(stream.read(header_size))
-        text = stream.read(body_size).decode("utf-8", "surrogatepass")
-        try:
-            answer = (False, job(text, *args, **kwargs))
-        except Exception as exc:  # a page that trips the parser is one unknown, not a crash
-            answer = (True, f"{type(exc).__name__}: {exc}"[:300])
-        data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-        connection.sendall(_ANSWER.pack(len(data)) + data)
-
-
-def _limit_myself(memory_limit: int) -> None:
-    """A bounded address space, a lower priority, the OOM killer's first choice, and no
-    Ctrl-C of its own (the daemon decides when workers stop).
-
-    The systemd units forbid setrlimit and setpriority (``SystemCallFilter=~@resources``):
-    there the unit's ``MemoryMax=`` bounds the pages, and when a page reaches it the kernel
-    kills the worker reading it, not the daemon (``OOMPolicy=continue`` keeps the service).
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):
-        os.nice(5)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/oom_score_adj").write_text("1000")  # raising it needs no privilege
-    if not memory_limit:
-        return
-    # Even reading the limit is refused where prlimit64 is filtered (older systemd's
-    # @resources): a worker that cannot limit itself still reads pages.
-    with contextlib.suppress(ValueError, OSError):
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        wanted = _mapped_bytes() + memory_limit
-        if hard != resource.RLIM_INFINITY:
-            wanted = min(wanted, hard)
-        if soft == resource.RLIM_INFINITY or wanted < soft:
-            resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
-
-
-def _mapped_bytes() -> int:
-    """Return the address space this process has mapped (its VmSize), 0 if unknown."""
-    try:
-        pages = Path("/proc/self/statm").read_text().split()[0]
-        return int(pages) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-if __name__ == "__main__":
-    _fork_server(socket.socket(fileno=int(sys.argv[1])))

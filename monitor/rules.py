@@ -24,6 +24,7 @@ from monitor.models import (
     Observation,
     Order,
     OrderState,
+    PendingDrop,
     PriceAlert,
     Product,
     ProductState,
@@ -288,3 +289,22 @@ def next_poll(product: Product, observation: Observation, failures: int, now: da
         # The shop said when to come back (Retry-After): not before that.
         delay = max(delay or timedelta(0), timedelta(seconds=asked))
     return NextPoll(delay=delay)
+
+
+class Confirmation(StrEnum):
+    """What a new look says of a drop that waits for its confirming look."""
+
+    WAITING = "waiting"  # the same price, but read before the confirming look was due
+    CONFIRMED = "confirmed"  # the same price, read when it was due or later: alert it
+    REFUTED = "refuted"  # another price, or none: the drop that waited is not alerted
+
+
+def confirmation(pending: PendingDrop, observation: Observation) -> Confirmation:
+    """Given a drop waiting for its confirming look and a new look at the product, return
+    whether the look confirms it (the same price, at the drop's due time or later), leaves
+    it waiting (the same price, too soon), or refutes it (any other price, or none)."""
+    if observation.status is not Status.PRICE or observation.price != pending.price:
+        return Confirmation.REFUTED
+    if observation.seen_at < pending.due:
+        return Confirmation.WAITING
+    return Confirmation.CONFIRMED

@@ -135,6 +135,8 @@ def test_status_shows_paid_current_lowest_and_time_left(
         "paid",
         "current",
         "lowest",
+        "lowest",
+        "seen",
         "difference",
         "window",
         "protection",
@@ -143,6 +145,8 @@ def test_status_shows_paid_current_lowest_and_time_left(
         "check",
     ]
     cells = row.split()
+    seen = cells.pop(7) + " " + cells.pop(7)  # when the lowest was seen: the first check's
+    assert len(seen) == len("12-02 06:22") and seen <= f"{cells[-2]} {cells[-1]}"  # last check
     assert cells[:7] == [
         "5231120712345678",
         "Xiaomi",

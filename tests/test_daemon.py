@@ -75,7 +75,7 @@ def test_edits_are_picked_up_and_a_broken_edit_is_refused(
     path.write_text(broken)
     refused = receiver.wait_for(2)[1]
     assert "was refused" in refused["title"]
-    assert "orders[1].paid: expected a number like 4999.00" in refused["message"]
+    assert 'orders[1] (id "TABLET-1").paid: expected a number like 4999.00' in refused["message"]
     shop.set_price("/phone", "4799.00")
     drop = receiver.wait_for(3)[2]
     assert "5231120712345678" in drop["title"] and "¥200.00" in drop["title"]

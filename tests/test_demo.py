@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.demo import DATABASE, demo_config
 
 
 def price_monitor() -> list[str]:
@@ -44,6 +50,47 @@ def test_the_demo_prints_both_alerts_with_their_support_requests(tmp_path: Path)
         assert fragment in out, fragment
     assert "2 alerts sent." in out
     assert (tmp_path / "config.toml").exists() and (tmp_path / "price-monitor.db").exists()
+
+    # Run again in the same folder: it starts afresh, and its alerts are sent again.
+    evidence = set((tmp_path / "evidence").iterdir())
+    assert evidence
+    again = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path)], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith(f"Starting afresh: the earlier demo's files in {tmp_path}")
+    assert "Order number: BBY01-806512345" in again.stdout and "2 alerts sent." in again.stdout
+    assert not evidence & set((tmp_path / "evidence").iterdir())  # the old pages went
+    with sqlite3.connect(tmp_path / "price-monitor.db") as conn:
+        assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 2
+
+
+def test_the_demo_refuses_a_folder_that_holds_what_it_did_not_write(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.toml").write_text("[monitor]\n", "utf-8")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(mine)])
+    assert result.exit_code == 2
+    assert "holds no config.toml written by the demo" in result.stderr
+    assert (mine / "config.toml").read_text("utf-8") == "[monitor]\n"
+
+    # The demo's own folder, with a file of the user's among its evidence: nothing goes.
+    demo = tmp_path / "demo"
+    (demo / "evidence").mkdir(parents=True)
+    (demo / "config.toml").write_text(
+        demo_config("http://127.0.0.1:9", demo / DATABASE, date(2026, 11, 20))
+    )
+    (demo / DATABASE).write_bytes(b"")
+    (demo / "evidence" / "product-1-20261202T071912Z-a327217b6d1d.html.gz").write_bytes(b"")
+    (demo / "evidence" / "receipt.pdf").write_bytes(b"%PDF")
+    result = CliRunner().invoke(cli, ["demo", "--dir", str(demo)])
+    assert result.exit_code == 2
+    assert "holds files the demo did not write (evidence/receipt.pdf)" in result.stderr
+    assert sorted(p.name for p in demo.rglob("*")) == [
+        "config.toml",
+        "evidence",
+        DATABASE,
+        "product-1-20261202T071912Z-a327217b6d1d.html.gz",
+        "receipt.pdf",
+    ]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-m", "monitor", "--help"]])

@@ -11,7 +11,7 @@ import ast
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ HEAVY = (
     "apscheduler",
     "click",
     "babel",
+    "rich",  # colours and progress, on a terminal only
+    "matplotlib",  # charts: history --plot, and drop alerts' attachments
 )
 
 
@@ -152,7 +154,7 @@ def test_a_check_that_only_prints_its_alerts_never_loads_apprise(tmp_path: Path)
             f'[monitor]\ndatabase = "{tmp_path / "state.db"}"\nconfirm = "0s"\n'
             '[notify]\nurls = ["console://"]\n'
             f'[[orders]]\nid = "1"\nshop = "generic"\nurl = "{url}"\ntitle = "Phone"\n'
-            f'paid = 99.00\ncurrency = "USD"\nordered = {date.today()}\nwindow_days = 30\n'
+            f'paid = 99.00\ncurrency = "USD"\nordered = {datetime.now(UTC).date()}\nwindow_days = 30\n'
         )
         code = (
             "from click.testing import CliRunner\nfrom monitor.cli import cli\n"

@@ -26,12 +26,12 @@ NO_CONFIG = {
 }
 
 
-def probe(*args: str, config: Path | None = None) -> list[str]:
+def probe(*args: str, config: Path | None = None, code: int = 0) -> list[str]:
     prefix = ["-c", str(config)] if config else []
     result = CliRunner().invoke(
         cli, [*prefix, "probe", *args], catch_exceptions=False, env=NO_CONFIG
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.stdout.splitlines()
 
 
@@ -94,10 +94,57 @@ def test_probe_reads_a_shop_api_from_the_users_shop_profile(
 def test_probe_of_a_missing_file_is_unknown_and_the_others_still_run(tmp_path: Path) -> None:
     saved = tmp_path / "page.html"
     saved.write_text(PLAIN_PAGE, "utf-8")
-    lines = probe("--json", str(tmp_path / "nope.html"), str(saved))
+    lines = probe("--json", str(tmp_path / "nope.html"), str(saved), code=1)
     missing, present = (json.loads(line) for line in lines)
     assert missing["status"] == "unknown" and "cannot read" in missing["reason"]
+    assert (missing["read"], present["read"]) == (False, True)
     assert present["status"] == "unknown"
+
+
+def test_probe_exits_1_when_a_target_cannot_be_read_after_reporting_them_all(
+    shop: LoopbackShop, tmp_path: Path
+) -> None:
+    good = shop.add("/phone", "4999.00")
+    shop.set_status("/gone", 404)
+    gone = shop.url("/gone")
+    missing = tmp_path / "nope.html"
+    config = _no_config(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        ["-c", str(config), "probe", "--currency", "CNY", str(missing), gone, good],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "cannot read" in out and "HTTP 404: the page is gone" in out
+    assert "verdict   price ¥4,999.00 (from json-ld)" in out  # the last one still reported
+    assert result.stderr.splitlines()[-1] == (
+        f"price-monitor: 2 of 3 targets could not be read: {missing}, {gone}"
+    )
+    # Pages that were read exit 0, even one that shows no price (it says why instead).
+    saved = tmp_path / "page.html"
+    saved.write_text(PLAIN_PAGE, "utf-8")
+    plain, phone = (json.loads(line) for line in probe("--json", str(saved), good, config=config))
+    assert (plain["status"], plain["read"], phone["status"]) == ("unknown", True, "price")
+
+
+STRUCK_PAGE = (
+    "<html><head><title>Grinder</title></head><body><h1>Grinder</h1>"
+    '<div class="buy"><del class="was">€229,00</del><s class="list">€249,00</s>'
+    '<strike>€259,00</strike><span class="deal"><del><b>€239,00</b></del></span>'
+    '<span class="now-price">€189,00</span></div></body></html>'
+)
+
+
+def test_probe_never_suggests_a_struck_through_price(tmp_path: Path) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_text(STRUCK_PAGE, "utf-8")
+    (line,) = probe("--json", str(saved))
+    suggestions = json.loads(line)["suggestions"]
+    assert suggestions == [{"selector": "div.buy > span.now-price", "text": "€189,00"}]
+    # What it suggests, probe reads.
+    (again,) = probe("--json", "--selector", suggestions[0]["selector"], str(saved))
+    assert (json.loads(again)["status"], json.loads(again)["amount"]) == ("price", "189.00")
 
 
 def test_probe_rejects_an_unknown_shop(tmp_path: Path) -> None:

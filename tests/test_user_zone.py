@@ -13,7 +13,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.history import History
-from monitor.testing import JsonReceiver, LoopbackShop, run_cli, write_config
+from monitor.testing import Answer, JsonReceiver, LoopbackShop, run_cli, write_config
 from tests.scenarios import phone
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -61,19 +61,25 @@ def test_a_drop_at_a_shanghai_shop_reads_in_the_users_zone(
 
 @pytest.mark.usefixtures("in_tokyo")
 def test_log_lines_are_stamped_in_the_users_zone(tmp_path: Path, shop: LoopbackShop) -> None:
-    url = shop.add("/broken", "4999.00")
-    shop.set_status("/broken", 500)
-    config_path = write_config(tmp_path / "config.toml", orders=[phone(url)], urls=[])
-    result = run_cli(config_path, "check")
-    (line,) = [line for line in result.stderr.splitlines() if "HTTP 500" in line]
-    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0900 WARNING monitor", line), line
+    url = shop.add("/busy", "4999.00")
+    # A 429 that asks for no wait: the retry is logged (with -v), and comes at once.
+    busy = Answer(429, b"slow down", {"Retry-After": "0"})
+    shop.script("/busy", busy)
+    config_path = write_config(
+        tmp_path / "config.toml", orders=[phone(url)], urls=[], monitor={"retries": 1}
+    )
+    result = run_cli(config_path, "-v", "check")
+    (line,) = [line for line in result.stderr.splitlines() if "HTTP 429" in line]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0900 DEBUG monitor", line), line
 
     kolkata = write_config(
         tmp_path / "kolkata.toml",
         orders=[phone(url)],
         urls=[],
-        monitor={"timezone": "Asia/Kolkata"},  # the config's zone wins over the machine's
+        # the config's zone wins over the machine's
+        monitor={"timezone": "Asia/Kolkata", "retries": 1},
     )
-    result = run_cli(kolkata, "check")
-    (line,) = [line for line in result.stderr.splitlines() if "HTTP 500" in line]
-    assert re.match(r"\S+ \S+\+0530 WARNING", line), line
+    shop.script("/busy", busy)
+    result = run_cli(kolkata, "-v", "check")
+    (line,) = [line for line in result.stderr.splitlines() if "HTTP 429" in line]
+    assert re.match(r"\S+ \S+\+0530 DEBUG", line), line

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from monitor import __version__
+from monitor.cli.common import with_config_option
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import setup_logging
 
@@ -27,6 +28,11 @@ COMMANDS = {
     "run": "monitor.cli.run:run",
     "check": "monitor.cli.run:check",
     "status": "monitor.cli.orders:status",
+    "history": "monitor.cli.history:history",
+    "add": "monitor.cli.edit:add",
+    "remove": "monitor.cli.edit:remove",
+    "import": "monitor.cli.edit:import_orders",
+    "export": "monitor.cli.export:export",
     "claim": "monitor.cli.orders:claim",
     "refunded": "monitor.cli.orders:refunded",
     "rejected": "monitor.cli.orders:rejected",
@@ -52,7 +58,7 @@ class _Cli(click.Group):
         module, name = target.split(":")
         command = getattr(importlib.import_module(module), name)
         assert isinstance(command, click.Command), target
-        return command
+        return with_config_option(command)  # `price-monitor status -c FILE` too
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -107,8 +113,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     window (退差价 / 价保 / price adjustment) is open, and get an alert with a support
     request ready to paste when you are owed money.
 
-    Start with `price-monitor demo`, then copy config.example.toml to your config path,
-    add your orders, and run `price-monitor config check`.
+    Start with `price-monitor demo`, then run `price-monitor config init` to write a
+    commented example config, add your orders (`price-monitor add URL ...`), and run
+    `price-monitor config check`.
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path

@@ -1,4 +1,10 @@
-"""The outbox from the command line: ``alerts`` (list, and ``--retry``) and ``notify-test``."""
+"""The outbox from the command line: ``alerts`` (list, and ``--retry``), ``alerts show ID``
+and ``notify-test``.
+
+``alerts`` is a group that runs without a subcommand, so ``alerts``, ``alerts --retry`` and
+``alerts --status S`` list the outbox as they always did, and ``alerts show ID`` is one more
+command under it.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from monitor.errors import MonitorError
 STATUSES = ("pending", "sending", "sent", "failed")
 
 
-@click.command()
+@click.group(invoke_without_command=True, subcommand_metavar="[show ID]")
 @click.option("--retry", is_flag=True, help="Send every pending or given-up alert now.")
 @click.option(
     "--status",
@@ -28,8 +34,13 @@ def alerts(ctx: click.Context, retry: bool, only: str | None, limit: int) -> Non
     """List the alerts in the outbox: pending, sent or failed, with attempts and last error.
 
     With --retry, first send every alert that has not gone out (pending or given up),
-    whatever its retry time, and report what happened.
+    whatever its retry time, and report what happened. `alerts show ID` prints one alert's
+    whole text again: the support request to paste.
     """
+    if ctx.invoked_subcommand is not None:
+        if retry or only:
+            raise click.UsageError("--retry and --status are for the list, not for `show`")
+        return
     from monitor.clock import utcnow
     from monitor.history import History
     from monitor.models import OutboxStatus
@@ -58,6 +69,46 @@ def alerts(ctx: click.Context, retry: bool, only: str | None, limit: int) -> Non
     # An error stored by an older version may name a webhook with its secret path.
     secrets = {s for target in config.notify.urls for s in url_secrets(target.url)}
     click.echo(redact(render_alerts(entries, tz=config.timezone), secrets))
+
+
+@alerts.command(name="show")
+@click.argument("alert_id", metavar="ID", type=click.IntRange(min=1))
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print the Markdown text Telegram and the like were sent, not the plain one.",
+)
+@click.pass_context
+def show(ctx: click.Context, alert_id: int, markdown: bool) -> None:
+    """Print alert ID's title and text exactly as they were sent (the support request to
+    paste into the shop's chat); the ids are in `price-monitor alerts` and `history`.
+
+    Only the text goes to standard output, so it can be piped to the clipboard; what the
+    alert is and how its delivery went goes to standard error.
+    """
+    from monitor.redact import redact, url_secrets
+
+    config = load(ctx, thorough=False)
+    history = open_for_reading(config)
+    try:
+        entry = history.outbox.entry(alert_id)
+    finally:
+        history.close()
+    if entry is None:
+        raise click.UsageError(f"no alert {alert_id}; `price-monitor alerts` lists them")
+    message = entry.message
+    tz = config.timezone
+    when = entry.sent_at or entry.created_at
+    state = "sent" if entry.sent_at else f"{entry.status.value}, created"
+    about = f", order {message.order_id}" if message.order_id else ""
+    click.echo(
+        f"alert {entry.id}: {message.kind.value}{about}; {state} {when.astimezone(tz):%Y-%m-%d %H:%M}",
+        err=True,
+    )
+    secrets = {s for target in config.notify.urls for s in url_secrets(target.url)}
+    body = message.markdown if markdown and message.markdown is not None else message.body
+    text = redact(f"{message.title}\n\n{body}", secrets)
+    click.echo(text, nl=not text.endswith("\n"))
 
 
 @click.command(name="notify-test")

@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import click
 
-from monitor.cli.common import AMOUNT, load, open_for_reading, order_named, orders_for_reading
+from monitor.cli.common import (
+    AMOUNT,
+    complete_order_ids,
+    load,
+    open_for_reading,
+    order_named,
+    orders_for_reading,
+)
 
 # RefundForm's values, spelled out so that --help need not load the models (a test keeps
 # them the same).
@@ -16,29 +23,71 @@ FORMS = ("cash", "coupon", "credit")
 
 
 @click.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per order, one per line: amounts as strings, times in ISO 8601.",
+)
+@click.option("--owed", is_flag=True, help="Only orders with money owed now.")
+@click.option("--open", "open_only", is_flag=True, help="Only orders whose window is still open.")
+@click.option("--shop", metavar="S", help="Only orders at shop S (its name, e.g. jd).")
 @click.pass_context
-def status(ctx: click.Context) -> None:
-    """Show every order: paid, current and lowest price, difference, days left, last check."""
+def status(
+    ctx: click.Context, as_json: bool, owed: bool, open_only: bool, shop: str | None
+) -> None:
+    """Show every order: paid, current and lowest price (and when it was seen), difference,
+    time left in the window, claim, last check; and the disk the evidence takes.
+
+    On a terminal, money owed is green, a window closing within a day red and a failing
+    check red (NO_COLOR turns colours off).
+    """
+    import json
+    import os
+    import sys
+
     from monitor.clock import utcnow
-    from monitor.reports import render_status, status_rows
+    from monitor.evidence import disk_use
+    from monitor.reports import filter_status, human_size, render_status, status_json, status_rows
 
     config = load(ctx, thorough=False)
+    if shop is not None and shop not in config.shops:
+        used = ", ".join(sorted({o.shop for o in config.orders})) or "none"
+        raise click.UsageError(f"unknown shop {shop}; the orders' shops: {used}")
     history = open_for_reading(config)
     try:
-        rows = status_rows(config, history, orders_for_reading(config, history), now=utcnow())
+        every = status_rows(config, history, orders_for_reading(config, history), now=utcnow())
         pending = history.outbox.pending_count()
     finally:
         history.close()
-    if not rows:
+    rows = filter_status(every, owed=owed, open_only=open_only, shop=shop)
+    tz = config.timezone
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(status_json(row, tz=tz), ensure_ascii=False))
+        return
+    if not every:
         click.echo("No orders in the config yet: add [[orders]] (see config.example.toml).")
         return
-    click.echo(render_status(rows, tz=config.timezone))
-    if pending:
-        click.echo(f"\n{pending} alert{'s' * (pending != 1)} waiting to be sent.")
+    if not rows:
+        click.echo(f"No order matches ({len(every)} in the config).")
+    elif sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        from monitor.reports import print_coloured, status_cells, status_styles
+
+        print_coloured(status_cells(rows, tz=tz), [status_styles(row) for row in rows])
+    else:
+        click.echo(render_status(rows, tz=tz))
+    footer = [f"{pending} alert{'s' * (pending != 1)} waiting to be sent."] if pending else []
+    files, size = disk_use(config.evidence_dir)
+    if files:
+        kept = f"{files} file{'s' * (files != 1)}, {human_size(size)}"
+        footer.append(f"Evidence: {kept} in {config.evidence_dir}")
+    if footer:
+        click.echo("\n" + "\n".join(footer))
 
 
 @click.command()
-@click.argument("order_id", metavar="ORDER")
+@click.argument("order_id", metavar="ORDER", shell_complete=complete_order_ids)
 @click.option(
     "--amount", type=AMOUNT, help="What you asked for in total (default: what the alert said)."
 )
@@ -87,7 +136,7 @@ def claim(
 
 
 @click.command()
-@click.argument("order_id", metavar="ORDER")
+@click.argument("order_id", metavar="ORDER", shell_complete=complete_order_ids)
 @click.option("--amount", type=AMOUNT, required=True, help="What the shop refunded this time.")
 @click.option(
     "--as",
@@ -138,7 +187,7 @@ def refunded(
 
 
 @click.command()
-@click.argument("order_id", metavar="ORDER")
+@click.argument("order_id", metavar="ORDER", shell_complete=complete_order_ids)
 @click.option("--reason", help="What the shop said, e.g. 'flash-sale price is excluded'.")
 @click.pass_context
 def rejected(ctx: click.Context, order_id: str, reason: str | None) -> None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.common import config_path, load, order_named
+from monitor.cli.common import complete_order_ids, config_path, load, order_named
+from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     "--order",
     "order_id",
     metavar="ORDER",
+    shell_complete=complete_order_ids,
     help="Read as the config's ORDER would (its shop, sku, selector, currency; without "
     "TARGET, its URL), and remember a price-protection label the page shows as its window.",
 )
@@ -66,6 +68,9 @@ def probe(
     With --order, the page is read as that order's checks read it, and a price-protection
     label it shows (JD's "15天价保") becomes the order's window when the order sets no
     window_days of its own: save the item page from your browser and probe the file.
+
+    Exits 1 when a target could not be read at all (a network error, an HTTP error or a
+    missing file), after reporting every target.
     """
     from monitor.extract import Request
     from monitor.probe import render_probe
@@ -119,6 +124,12 @@ def probe(
             click.echo(
                 f"  order     no price-protection label seen: {order.id}'s window is as it was"
             )
+    unread = [r.target for r in results if not r.read]
+    if unread:  # after reporting every target: a script learns that one was not read
+        raise MonitorError(
+            f"{len(unread)} of {len(results)} target{'s' * (len(results) != 1)} could not be "
+            f"read: {', '.join(unread)}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

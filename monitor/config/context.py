@@ -25,6 +25,9 @@ class ReadContext(Checks):
     path: Path = Path("config.toml")
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     warnings: list[str] = field(default_factory=list)  # what looked odd, noted while reading
+    # What looked odd in orders, by message: the (index, id) of each order it was seen in,
+    # so that a warning 2,000 orders share is said once.
+    order_warnings: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     shop_names: set[str] = field(default_factory=set)  # every [shops.NAME] and built-in profile
     today: date = field(default_factory=date.today)  # to tell an order dated in the future
 

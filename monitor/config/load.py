@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.config.context import ReadContext
+from monitor.config.lines import key_lines, line_of
 from monitor.config.problems import problems_of
 from monitor.config.schema import Config
 from monitor.errors import ConfigError, Problem
+from monitor.models.values import Location
 
 
 def load_config(
@@ -32,7 +34,8 @@ def load_config(
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            str(path), [Problem("", "file not found; start from config.example.toml")]
+            str(path),
+            [Problem("", "file not found; `price-monitor config init` writes an example there")],
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
@@ -53,7 +56,28 @@ def parse_config(
     try:
         return Config.model_validate(raw, context=context)
     except ValidationError as exc:
-        raise ConfigError(path.name, problems_of(exc, Config)) from None
+        lines = key_lines(text)
+
+        def locate(loc: Location) -> tuple[int | None, str | None]:
+            return line_of(lines, loc), _order_id_at(raw, loc)
+
+        raise ConfigError(path.name, problems_of(exc, Config, locate=locate)) from None
+
+
+def _order_id_at(raw: Mapping[str, Any], loc: Location) -> str | None:
+    """The id an ``[[orders]]`` table gives itself, for a problem at ``orders[N]...``."""
+    orders = raw.get("orders")
+    if len(loc) < 2 or loc[0] != "orders" or not isinstance(loc[1], int):
+        return None
+    if not isinstance(orders, list) or not 0 <= loc[1] < len(orders):
+        return None
+    order = orders[loc[1]]
+    value = order.get("id") if isinstance(order, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
 
 
 def _secret_exposure(path: Path, raw: Mapping[str, Any]) -> list[str]:

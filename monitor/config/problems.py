@@ -22,12 +22,27 @@ from monitor.errors import Problem
 from monitor.models.values import Location, got
 
 
-def problems_of(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
-    """Given a ValidationError of ``model``, return one Problem per error, in file order."""
-    return [
-        Problem(toml_path(e["loc"]), _message(model, list(e["loc"]), e))
-        for e in error.errors(include_url=False)
-    ]
+def problems_of(
+    error: ValidationError,
+    model: type[BaseModel],
+    *,
+    locate: Callable[[Location], tuple[int | None, str | None]] | None = None,
+) -> list[Problem]:
+    """Given a ValidationError of ``model``, return one Problem per error, in file order.
+
+    ``locate`` gives a location's line in the file and the id of the order it is in."""
+    found = []
+    for e in error.errors(include_url=False):
+        line, order_id = locate(e["loc"]) if locate is not None else (None, None)
+        found.append(
+            Problem(
+                toml_path(e["loc"]),
+                _message(model, list(e["loc"]), e),
+                line=line,
+                order_id=order_id,
+            )
+        )
+    return found
 
 
 def unknown_key(key: str, allowed: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ takes what it leaves out (currency, window, threshold, interval) from its shop a
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
@@ -93,6 +94,9 @@ class MonitorSettings(Frozen):
     failing_after: Annotated[int, Field(ge=1, le=1000)] = 5  # unknowns in a row
     # How long one page may take to read (parse and extract) before it is given up.
     read_limit: Annotated[Duration, Field(le=timedelta(minutes=10))] = timedelta(seconds=10)
+    # Evidence (the page a drop was seen on, its chart) is deleted this long after the
+    # window of its order closed, unless its alert has not been sent yet.
+    keep_evidence: Duration = timedelta(days=30)
 
 
 def _notify_url(value: object, info: ValidationInfo) -> str:
@@ -272,12 +276,12 @@ class Config(Frozen):
         """Remember where the file was read from, and what looked odd in it."""
         context = read_context(info)
         self._path = context.path
-        warnings = list(context.warnings)
+        warnings = [*context.warnings, *_said_once(context.order_warnings)]
         if not self.notify.urls:
             warnings.append(
                 "notify.urls is empty: alerts will be kept in the database but not sent"
             )
-        self._warnings = tuple(warnings)
+        self._warnings = tuple(dict.fromkeys(warnings))  # each said once
         return self
 
     # --- what the program asks of its config ------------------------------------------------
@@ -358,27 +362,38 @@ def _with_defaults(
 
 def _no_faster_than_the_shop(order: Order, shop: Shop, index: int, context: ReadContext) -> Order:
     """Return the order, its interval raised to the shop's minimum; note what looks odd."""
-    warnings = context.warnings
-    label = f"orders[{index}] (order {order.id})"
+
+    def warn(message: str) -> None:
+        context.order_warnings.setdefault(message, []).append((index, order.id))
+
     if order.ordered > context.today:
-        warnings.append(
-            f"{label}: ordered {order.ordered} is in the future: its window is not open yet"
-        )
+        warn(f"ordered {order.ordered} is in the future: its window is not open yet")
     if shop.currency and order.currency != shop.currency:
-        warnings.append(
-            f"{label}: currency {order.currency} differs from {shop.key}'s {shop.currency}"
-        )
+        warn(f"currency {order.currency} differs from {shop.key}'s {shop.currency}")
     host = urlsplit(order.url).hostname or ""
     if shop.domains and not shop.matches_host(host):
-        warnings.append(
-            f"{label}: {host} is not one of {shop.key}'s domains ({', '.join(shop.domains)})"
-        )
+        warn(f"{host} is not one of {shop.key}'s domains ({', '.join(shop.domains)})")
     if order.interval < shop.min_interval:
-        warnings.append(
-            f"{label}: interval raised to {shop.key}'s minimum of {_human(shop.min_interval)}"
-        )
+        warn(f"interval raised to {shop.key}'s minimum of {_human(shop.min_interval)}")
         return order.model_copy(update={"interval": shop.min_interval})
     return order
+
+
+def _said_once(by_message: Mapping[str, Sequence[tuple[int, str]]], *, named: int = 3) -> list[str]:
+    """Return one warning per message, naming the order it was seen in, or how many orders
+    and the first ``named`` of their ids: ``… (2,000 orders: 1, 2, 3 and 1,997 more)``."""
+    said = []
+    for message, orders in by_message.items():
+        if len(orders) == 1:
+            ((index, order_id),) = orders
+            said.append(
+                f"orders[{index}] (id {json.dumps(order_id, ensure_ascii=False)}): {message}"
+            )
+            continue
+        ids = ", ".join(order_id for _, order_id in orders[:named])
+        more = f" and {len(orders) - named:,} more" if len(orders) > named else ""
+        said.append(f"{message} ({len(orders):,} orders: {ids}{more})")
+    return said
 
 
 def _repeated_ids(raw_orders: Sequence[Any]) -> list[tuple[Location, str]]:

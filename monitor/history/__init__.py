@@ -4,6 +4,8 @@ schema.py   the tables, built by sqlite-utils' Migrations; how times and amounts
 store.py    History: products, the run-length price history, orders, claims
 outbox.py   Outbox: alerts written before they are sent, and how each delivery stands
 labels.py   WindowLabels: the window a product page's label ("15天价保") gave an order
+pending.py  PendingDrops: drops seen once, waiting for the look that confirms them
+snapshot.py copy_database: a copy that writes nothing beside the original (a dry run)
 """
 
 from __future__ import annotations

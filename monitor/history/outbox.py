@@ -238,6 +238,28 @@ class Outbox:
         where, args = ("WHERE status = ?", [status.value]) if status else ("", [])
         return _entries(rows(self.db, f"SELECT * FROM alerts {where} ORDER BY id DESC", args))
 
+    def entry(self, alert_id: int) -> OutboxEntry | None:
+        """Return the alert with this id, as it was sent (or is to be), or None."""
+        row = first(self.db, "SELECT * FROM alerts WHERE id = ?", [alert_id])
+        return _entry(row) if row is not None else None
+
+    def of_order(self, order_id: str) -> list[OutboxEntry]:
+        """Return the alerts about one order, oldest first."""
+        return _entries(
+            rows(self.db, "SELECT * FROM alerts WHERE order_id = ? ORDER BY id", [order_id])
+        )
+
+    def unsent_attachments(self) -> set[str]:
+        """Return the files attached to alerts not yet sent (pending, being sent, or given
+        up: ``alerts --retry`` sends those again), which must stay until they are."""
+        found = rows(
+            self.db,
+            "SELECT DISTINCT a.value AS path FROM alerts, json_each(alerts.attachments) AS a "
+            "WHERE status != ?",
+            [OutboxStatus.SENT.value],
+        )
+        return {row["path"] for row in found}
+
     def mark_sent(self, alert_id: int, now: datetime) -> None:
         """Record that every target has the alert; its lease ends."""
         with write_transaction(self.db):

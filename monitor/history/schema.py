@@ -3,8 +3,9 @@
 Tables: ``products`` (one row per URL + SKU, with the last check's outcome), ``prices``
 (run-length price history: an unchanged price only bumps ``last_seen`` and ``checks``),
 ``orders`` (a copy of the config's orders, for ``status`` and claims), ``alerts`` (the outbox:
-a unique dedupe key per alert, written before it is sent), ``claims`` and ``window_labels``
-(the window a product page's label gave an order).
+a unique dedupe key per alert, written before it is sent), ``claims``, ``window_labels``
+(the window a product page's label gave an order) and ``pending_drops`` (a drop waiting for
+the look that confirms it).
 
 Times are stored as UTC ISO text, amounts as decimal text (never a float), lists as JSON.
 """
@@ -250,6 +251,22 @@ def _window_labels(db: sqlite_utils.Database) -> None:
             product_id INTEGER NOT NULL REFERENCES products(id),
             days INTEGER NOT NULL,
             seen_at TEXT NOT NULL
+        )"""
+    )
+
+
+@migrations(name="0005_pending_drops")
+def _pending_drops(db: sqlite_utils.Database) -> None:
+    """A drop seen once and waiting for the look that confirms it, one per product: kept in
+    the database, so that a restarted daemon or a later ``check`` confirms it."""
+    db.execute(
+        """
+        CREATE TABLE pending_drops (
+            product_id INTEGER PRIMARY KEY REFERENCES products(id),
+            amount TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            due TEXT NOT NULL
         )"""
     )
 

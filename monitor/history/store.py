@@ -20,6 +20,7 @@ import sqlite_utils
 from monitor.errors import DiskFull, StateError
 from monitor.history.labels import WindowLabels
 from monitor.history.outbox import Outbox
+from monitor.history.pending import PendingDrops
 from monitor.history.schema import (
     BUSY_TIMEOUT_MS,
     DatabaseThread,
@@ -104,6 +105,7 @@ class History:
         self.quick = self.thread.quick  # await history.quick(history.record, ...): see there
         self.outbox = Outbox(db, self.thread, path)
         self.labels = WindowLabels(db)  # the windows product pages' labels gave orders
+        self.pending = PendingDrops(db)  # drops waiting for the look that confirms them
 
     @classmethod
     def open(cls, path: Path) -> History:

@@ -20,6 +20,7 @@ from monitor.messages.compose import (
 )
 from monitor.messages.format import (
     format_deadline,
+    format_duration,
     format_money,
     format_time,
     format_time_left,
@@ -35,6 +36,7 @@ __all__ = [
     "compose_failure",
     "compose_window",
     "format_deadline",
+    "format_duration",
     "format_money",
     "format_time",
     "format_time_left",

@@ -104,7 +104,7 @@ def compose(
         tags=order.tags,
         price=alert.current,
         markdown=templates.render("drop", language, _markdown(fields)),
-        attachments=(evidence.path,) if evidence else (),
+        attachments=evidence.files if evidence else (),
         asked=alert.asked,
     )
 
@@ -213,14 +213,17 @@ def compose_failure(
     )
 
 
-def compose_config_refused(path: Path, problems: Sequence[Problem], text: bytes) -> Message:
+def compose_config_refused(path: Path, problems: Sequence[Problem], *, since: datetime) -> Message:
     """Given a config file that did not validate on reload, return the alert that says why.
 
-    Its key is the file's digest: the same refused text alerts once, an edit of it again.
+    Its key is made of the problems (not their lines: a line added above one moves it, and
+    it is the same problem) and of ``since``, when the config that runs was loaded: the same
+    problems alert once while it runs, and again once a good edit was applied in between.
     """
-    listing = "\n".join(f"- {p}" for p in problems)
+    listing = "\n".join(f"- {p.located(path.name)}" for p in problems)
+    digest = hashlib.sha256("\n".join(sorted({str(p) for p in problems})).encode()).hexdigest()
     return Message(
-        dedupe_key=dedupe_key("config", hashlib.sha256(text).hexdigest()[:16]),
+        dedupe_key=dedupe_key("config", since, digest[:16]),
         order_id="",
         kind=AlertKind.CONFIG_REJECTED,
         title=f"price-monitor: your edit of {path.name} was refused",

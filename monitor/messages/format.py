@@ -7,6 +7,7 @@ deadline is the shop's, and names the shop's zone too when the reader's clock di
 from __future__ import annotations
 
 import functools
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,15 @@ def format_money(money: Money) -> str:
     digits = f"{money.rounded():,.{money.places}f}"
     sign = SIGNS.get(money.currency)
     return f"{sign}{digits}" if sign else f"{digits} {money.currency}"
+
+
+def format_duration(duration: timedelta) -> str:
+    """Return a duration as the config writes one: ``2m``, ``1h30m``, ``45s`` (whole seconds,
+    rounded up: a wait of 0.4 s is ``1s``, never ``0s``)."""
+    seconds = max(0, math.ceil(duration.total_seconds()))
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h")]
+    parts += [(seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
 
 
 def zone_name(zone: ZoneInfo, language: Language, at: datetime) -> str:

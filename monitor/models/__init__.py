@@ -26,6 +26,7 @@ from monitor.models.observation import (
     Disagreement,
     Extraction,
     Observation,
+    PendingDrop,
     PriceRun,
     ProductState,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "OutboxStatus",
     "PageVerdict",
     "Payment",
+    "PendingDrop",
     "PriceAlert",
     "PriceRun",
     "Product",

@@ -107,10 +107,17 @@ class FailureAlert:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """The page a drop was seen on, as kept beside the database: its file and its SHA-256."""
+    """The page a drop was seen on, as kept beside the database: its file and its SHA-256;
+    and the chart of the price drawn beside it, when matplotlib is installed."""
 
     path: str
     sha256: str
+    chart: str | None = None  # a PNG, kept and pruned with the page
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files an alert attaches: the page, then the chart if there is one."""
+        return (self.path, self.chart) if self.chart else (self.path,)
 
 
 @dataclass(frozen=True, slots=True)

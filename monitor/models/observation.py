@@ -106,6 +106,20 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingDrop:
+    """A drop one look at a product showed, waiting for the look that confirms it.
+
+    It is alerted only if a look at ``due`` or later (``[monitor] confirm`` after it was
+    seen) shows the same ``price``: a price that flaps for a minute alerts nobody.
+    """
+
+    product_id: int
+    price: Money
+    seen_at: datetime
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PriceRun:
     """A run of identical readings of one product's price: the price history's unit."""
 

@@ -38,7 +38,7 @@ from monitor.models.money import Threshold
 class Frozen(BaseModel):
     """A value read from the config: immutable, and unknown keys are errors (typos)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(kw_only=True)

@@ -250,8 +250,14 @@ def test_config_check_command_exits_2_and_prints_every_problem(tmp_path: Path) -
     )
     assert done.returncode == 2
     assert "config.toml: 2 problems" in done.stderr
-    assert "orders[0].paid: expected a number like 4999.00" in done.stderr
-    assert 'orders[0].ordered: expected a date like 2026-11-20, got "yesterday"' in done.stderr
+    # Each with its line, and the order's id.
+    assert 'config.toml:7: orders[0] (id "1001").paid: expected a number like 4999.00' in (
+        done.stderr
+    )
+    assert (
+        'config.toml:8: orders[0] (id "1001").ordered: expected a date like 2026-11-20, got '
+        '"yesterday"' in done.stderr
+    )
 
 
 def test_config_check_command_accepts_the_example(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> 
             "0002_outbox_lease",
             "0003_claims_ledger",
             "0004_window_labels",
+            "0005_pending_drops",
         ]
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -113,6 +114,7 @@ def test_processes_opening_a_new_database_at_once_each_migrate_it_or_wait(tmp_pa
         "0002_outbox_lease",
         "0003_claims_ledger",
         "0004_window_labels",
+        "0005_pending_drops",
     ]
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -148,8 +151,8 @@ def test_probe_reads_a_page_within_the_configs_time_limit(
     config = write_config(
         tmp_path / "config.toml", orders=[], urls=[], monitor={"read_limit": "1s"}
     )
-    result = run_cli(config, "probe", "--json", deep, phone)
-    first, second = (json.loads(line) for line in result.output.splitlines()[-2:])
+    result = run_cli(config, "probe", "--json", deep, phone, code=1)  # 1: one was not read
+    first, second = (json.loads(line) for line in result.stdout.splitlines()[-2:])
     assert (first["status"], first["reason"]) == (
         "unknown",
         "the page took too long to read (over 1 s)",
@@ -201,7 +204,7 @@ def reader_workers() -> list[int]:
         pid = int(stat.parent.name)
         children.setdefault(int(fields[1]), []).append(pid)
         commands[pid] = command
-    servers = [p for p in children.get(os.getpid(), []) if "monitor.reader" in commands[p]]
+    servers = [p for p in children.get(os.getpid(), []) if "monitor.fork_server" in commands[p]]
     return [worker for server in servers for worker in children.get(server, [])]
 
 
@@ -274,3 +277,59 @@ def test_a_database_another_process_holds_stalls_neither_fetching_nor_the_watchd
     finally:
         notify.close()
     assert "check failed" not in daemon.log and "locked" not in daemon.log
+
+
+def test_a_reader_whose_daemon_is_killed_mid_read_does_not_read_on() -> None:
+    """SIGKILL of the daemon (the OOM killer, kill -9) ends its fork server, and the kernel
+    then kills the worker: it must not parse a page built to take minutes for nobody."""
+    script = (
+        "import asyncio, os, sys\n"
+        "from datetime import timedelta\n"
+        "from monitor.extract import Request\n"
+        "from monitor.reader import PageReader\n"
+        "from monitor.shops import catalogue\n"
+        "async def main():\n"
+        "    async with PageReader(workers=1, time_limit=timedelta(minutes=10)) as reader:\n"
+        "        await reader.read('<p>warm</p>', Request(), shop=catalogue()['generic'])\n"
+        "        print('ready', flush=True)\n"
+        "        await reader.read(sys.stdin.read(), Request(), shop=catalogue()['generic'])\n"
+        "asyncio.run(main())\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert owner.stdout is not None and owner.stdin is not None
+        assert owner.stdout.readline() == b"ready\n"
+        (server,) = [p for p in _children(owner.pid) if "monitor.fork_server" in _command(p)]
+        (worker,) = _children(server)
+        idle = cpu_ticks(worker)
+        owner.stdin.write(DEEP)
+        owner.stdin.close()
+        while cpu_ticks(worker) == idle:  # until it is parsing the page
+            time.sleep(0.01)
+        ended = os.pidfd_open(worker)
+        owner.kill()
+        owner.wait()
+        # The server waits up to 5 s for its workers, then ends; the worker goes with it.
+        assert select.select([ended], [], [], 20)[0] == [ended], "the worker read on"
+        os.close(ended)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
