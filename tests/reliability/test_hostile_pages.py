@@ -18,12 +18,14 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from monitor.extract import Request
-from monitor.models import Status
+from monitor.fork_server import REGION
+from monitor.models import Extraction, Status
 from monitor.reader import PageReader
 from monitor.shops import catalogue
 from monitor.testing import (
@@ -239,6 +241,34 @@ def test_a_reader_that_dies_is_one_unknown_and_is_replaced() -> None:
     assert getattr(died, "status", None) is Status.UNKNOWN
     assert getattr(died, "reason", "").startswith("reading the page failed: its reader")
     assert getattr(after, "status", None) is Status.PRICE  # a new worker took its place
+
+
+def test_pages_of_every_size_reach_their_reader_whole_and_in_turn() -> None:
+    """A page's text goes through the memory the daemon shares with its reader; one longer
+    than that goes through the socket. Either way the reader gets that page's text, all of
+    it and nothing more (not what a longer page before it left in the shared memory)."""
+    price = (
+        '<meta property="product:price:amount" content="9.50">'
+        '<meta property="product:price:currency" content="USD">'
+    )
+    texts = [
+        f"<html><head>{price}</head></html>",
+        "价" * (REGION // 3 + 10),  # three bytes each in UTF-8: too long for the shared memory
+        "short",
+        "x" * (REGION - 1),  # fits, just
+        "",
+        "and short again: ¥",
+    ]
+
+    async def scenario() -> tuple[object, list[object]]:
+        async with PageReader(workers=1) as reader:
+            lengths = [await reader.run(len, text) for text in texts]
+            return await reader.read(texts[0], USD, shop=GENERIC), lengths
+
+    extraction, lengths = asyncio.run(scenario())
+    assert lengths == [len(text) for text in texts]
+    assert isinstance(extraction, Extraction)
+    assert extraction.price is not None and extraction.price.amount == Decimal("9.50")
 
 
 def test_a_database_another_process_holds_stalls_neither_fetching_nor_the_watchdog(
