@@ -32,6 +32,7 @@ from monitor.models import (
     DropAlert,
     Evidence,
     Extraction,
+    FetchMode,
     Message,
     Observation,
     Order,
@@ -108,7 +109,7 @@ async def observe(
     """Fetch a product's page (or its shop's API) and read its price in a worker; every
     failure becomes an ``unknown``."""
     request = request_for(product)
-    source = source_for(product.shop, request)
+    source = source_for(product.shop, request, product.fetch)
     try:
         page = await fetcher.fetch_source(source)
     except FetchError as exc:
@@ -123,7 +124,7 @@ async def observe(
         today = page.fetched_at.astimezone(ZoneInfo(product.shop.timezone)).date()
         extraction = await reader.read(
             page.text,
-            replace(request, today=today),
+            replace(request, today=today, rendered=source.fetch is FetchMode.BROWSER),
             shop=product.shop,
             url=page.url,
             content_type=page.content_type,

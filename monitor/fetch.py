@@ -10,11 +10,9 @@ Redirects are followed here too, and only within the product's site.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import email.utils
 import http.cookiejar
 import logging
-import re
 import time
 import urllib.request
 import zlib
@@ -22,15 +20,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
 from monitor import __version__, http_client
 from monitor.backoff import backoff
+from monitor.charset import decode
 from monitor.config import MonitorSettings
 from monitor.errors import FetchError
-from monitor.models import Source
+from monitor.models import FetchMode, Source
+
+if TYPE_CHECKING:
+    from monitor.browser import Browser
 
 logger = logging.getLogger(__name__)
 
@@ -52,27 +55,8 @@ FIRST_RETRY = timedelta(seconds=2)  # the first retry waits about this long, the
 LONGEST_RETRY = timedelta(minutes=2)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After gives up now; the schedule backs off
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
-)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
-# Pages that declare GB2312 or GBK are almost always written in their superset GB18030.
-_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
-# The charsets a page may declare: the WHATWG Encoding Standard's, as Python names them. A
-# page that names any other codec Python knows (punycode, whose decoding takes time with the
-# square of its input, idna, unicode_escape, rot13 …) is read as if it had named none.
-_WEB_CHARSETS = frozenset(
-    codecs.lookup(label).name
-    for label in (
-        "utf-8", "utf-16-le", "utf-16-be", "utf-16", "ascii", "latin-1", "cp866",
-        *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
-        "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "tis-620",
-        *(f"cp{n}" for n in range(1250, 1259)),
-        "gb18030", "gbk", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932",
-        "euc_kr", "cp949",
-    )
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +110,7 @@ class Fetcher:
         self._sleep = sleep
         self._monotonic = monotonic
         self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._browser: Browser | None = None  # for sources with fetch = "browser", when first asked
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._hosts: dict[str, _Host] = {}
 
@@ -139,6 +124,9 @@ class Fetcher:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        if self._browser is not None:
+            await self._browser.aclose()
+            self._browser = None
 
     def _client(self, proxy: str | None) -> httpx.AsyncClient:
         client = self._clients.get(proxy)
@@ -157,6 +145,8 @@ class Fetcher:
 
     async def fetch_source(self, source: Source) -> Page:
         """Given what to fetch for a product, return the Page. Raise FetchError if it fails."""
+        if source.fetch is FetchMode.BROWSER:
+            return await self.render(source)
         return await self.fetch(
             source.url,
             headers=source.headers or None,
@@ -206,6 +196,33 @@ class Fetcher:
                 logger.debug("%s: %s; retry %d in %.1f s", url, exc.reason, attempt, delay)
                 await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def render(self, source: Source) -> Page:
+        """Return the page of ``source`` as Chromium renders it (``monitor.browser``), in the
+        host's slot like any request; the JSON response its ``responses`` matched instead,
+        when one did (the page's DOM is still the evidence). Raise FetchError if it fails."""
+        if self._browser is None:
+            from monitor.browser import Browser
+
+            self._browser = Browser(chromium=self.settings.chromium)
+        time_limit = self.settings.read_limit.total_seconds()
+        async with self._slot(_host_of(source.url)):
+            rendered = await self._browser.render(
+                source, time_limit=time_limit, max_bytes=self.max_bytes
+            )
+        dom = rendered.html.encode("utf-8", "surrogatepass")
+        text, content_type = rendered.html, "text/html; charset=utf-8"
+        if rendered.json is not None:
+            text, content_type = rendered.json, "application/json"
+        return Page(
+            url=rendered.url,
+            status=rendered.status,
+            text=text,
+            content_type=content_type,
+            size=len(dom),
+            fetched_at=datetime.now(UTC),
+            body=dom,
+        )
 
     def _retry_wait(self, attempt: int) -> float:
         """Seconds to wait after try number ``attempt`` failed: doubling, with jitter."""
@@ -423,43 +440,6 @@ def cookie_header(path: str, url: str) -> str | None:
     request = urllib.request.Request(url)
     jar.add_cookie_header(request)
     return request.get_header("Cookie")
-
-
-def decode(body: bytes, content_type: str) -> str:
-    """Decode a page by its declared charset (header, then ``<meta>``), falling back to UTF-8."""
-    if body.startswith(codecs.BOM_UTF8):
-        return body[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    charset = _charset_from_header(content_type) or _charset_from_meta(body[:4096])
-    if charset:
-        name = _CHARSET_ALIASES.get(charset.lower(), charset)
-        try:
-            codec = codecs.lookup(name).name
-        except LookupError:
-            codec = None
-        if codec in _WEB_CHARSETS:
-            return body.decode(codec, errors="replace")
-        logger.debug("not a web charset: %r", charset)
-    # Undeclared: UTF-8 if it is valid UTF-8, else GB18030 if that reads cleanly (Chinese shops
-    # that declare their charset only in a header, saved to a file), else UTF-8 with repairs.
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return body.decode("utf-8", errors="replace")
-
-
-def _charset_from_header(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None
-
-
-def _charset_from_meta(head: bytes) -> str | None:
-    match = _META_CHARSET.search(head)
-    return match.group(1).decode("ascii") if match else None
 
 
 def _retry_after(value: str | None) -> float | None:

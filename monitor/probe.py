@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from monitor.charset import decode
 from monitor.errors import FetchError
 from monitor.extract import Request, source_for
 from monitor.extract.api import Variant
@@ -27,9 +28,9 @@ from monitor.extract.explain import (
     suggest_selectors,
     variant_title,
 )
-from monitor.fetch import Fetcher, decode
+from monitor.fetch import Fetcher
 from monitor.messages import format_money
-from monitor.models import Availability, Extraction, Money, Shop, Status
+from monitor.models import Availability, Extraction, FetchMode, Money, Shop, Status
 from monitor.reader import PageReader
 from monitor.shops import shop_for_host
 
@@ -101,7 +102,13 @@ def pick_shop(target: str, shops: Mapping[str, Shop], name: str | None) -> Shop:
 
 
 async def probe(
-    target: str, *, shop: Shop, request: Request, fetcher: Fetcher, reader: PageReader
+    target: str,
+    *,
+    shop: Shop,
+    request: Request,
+    fetcher: Fetcher,
+    reader: PageReader,
+    fetch: FetchMode | None = None,
 ) -> ProbeResult:
     """Read ``target`` (a URL or a local file) the way a check would, and explain the verdict.
 
@@ -112,7 +119,8 @@ async def probe(
         request = replace(request, today=datetime.now(ZoneInfo(shop.timezone)).date())
     if is_url(target):
         request = replace(request, product_url=request.product_url or target)
-        source = source_for(shop, request)
+        source = source_for(shop, request, fetch)
+        request = replace(request, rendered=source.fetch is FetchMode.BROWSER)
         try:
             page = await fetcher.fetch_source(source)
         except FetchError as exc:

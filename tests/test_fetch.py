@@ -15,11 +15,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from monitor.charset import decode
 from monitor.config import MonitorSettings
 from monitor.errors import FetchError
 from monitor.extract import Request as ExtractRequest
 from monitor.extract import source_for
-from monitor.fetch import Fetcher, Page, _retry_after, decode
+from monitor.fetch import Fetcher, Page, _retry_after
 from monitor.models import Source
 from monitor.shops import catalogue
 from monitor.testing import Answer, LoopbackShop

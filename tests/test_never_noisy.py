@@ -118,7 +118,7 @@ def test_config_errors_give_the_line_and_the_orders_id_in_every_section(
         f'  config.toml:{line_of(text, "colour")}: orders[2] (id "JD-1001").colour: unknown key '
         '"colour"; allowed keys: id, shop, url, title, paid, ordered, currency, window_days, '
         "threshold, interval, quantity, delivered, payment, installments, "
-        "installment_provider, sku, variant, selector, tags, notes",
+        "installment_provider, sku, variant, selector, fetch, tags, notes",
     ]
 
 

@@ -232,3 +232,26 @@ def test_memory_is_bounded_and_a_killed_page_reader_does_not_stop_the_service(na
     # leave room for that and a page, and throttle before they kill.
     assert 256 <= high < hard <= 1024
     assert one(unit, "Service", "OOMPolicy") == "continue"
+
+
+def test_the_browser_drop_in_relaxes_only_what_chromium_needs(
+    systemd_analyze: str, tmp_path: Path
+) -> None:
+    drop_in = parse_unit(UNIT_DIR / "browser.conf")
+    assert {key for section in drop_in.values() for key in section} == {
+        "MemoryDenyWriteExecute",
+        "MemoryHigh",
+        "MemoryMax",
+    }
+    assert one(drop_in, "Service", "MemoryDenyWriteExecute") == "no"
+    # The unit with the drop-in applied, as systemd merges it: the last setting wins.
+    unit = (UNIT_DIR / "price-monitor.service").read_text("utf-8")
+    merged = tmp_path / "price-monitor.service"
+    merged.write_text(unit + "\n" + (UNIT_DIR / "browser.conf").read_text("utf-8"), "utf-8")
+    cmd = [systemd_analyze, "security", "--offline=yes", "--no-pager", str(merged)]
+    result = run(cmd, analyze_env(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert "✗ MemoryDenyWriteExecute=" in result.stdout
+    match = EXPOSURE.search(result.stdout)
+    assert match is not None, result.stdout
+    assert float(match["level"]) <= MAX_EXPOSURE, result.stdout

@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -16,9 +15,9 @@ from monitor.cli.common import complete_order_ids, config_path, load, order_name
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
-    from monitor.config import Config
+    from monitor.config import Config, MonitorSettings
     from monitor.extract import Request
-    from monitor.models import Order, Shop
+    from monitor.models import FetchMode, Order, Shop
     from monitor.probe import ProbeResult
 
 
@@ -44,6 +43,11 @@ if TYPE_CHECKING:
     "TARGET, its URL), and remember a price-protection label the page shows as its window.",
 )
 @click.option(
+    "--fetch",
+    type=click.Choice(["http", "browser"]),
+    help="Fetch with plain HTTP or render in Chromium (default: the order's, else the shop's).",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object per target, one per line."
 )
 @click.pass_context
@@ -55,6 +59,7 @@ def probe(
     selector: str | None,
     currency: str | None,
     order_id: str | None,
+    fetch: str | None,
     as_json: bool,
 ) -> None:
     """Show what price-monitor reads from a product page, before you add an order.
@@ -69,25 +74,31 @@ def probe(
     label it shows (JD's "15天价保") becomes the order's window when the order sets no
     window_days of its own: save the item page from your browser and probe the file.
 
+    With --fetch browser, the page is rendered in Chromium first, as for a shop or an
+    order with fetch = "browser" (needs `pip install 'price-monitor[browser]'`).
+
     Exits 1 when a target could not be read at all (a network error, an HTTP error or a
     missing file), after reporting every target.
     """
     from monitor.extract import Request
+    from monitor.models import FetchMode
     from monitor.probe import render_probe
 
     order: Order | None = None
     shops: Mapping[str, Shop]
-    read_limit: timedelta | None
+    settings: MonitorSettings | None
+    mode = FetchMode(fetch) if fetch else None
     if order_id is not None:
         config = load(ctx)
         order = order_named(config, order_id)
-        shops, read_limit = config.shops, config.monitor.read_limit
+        shops, settings = config.shops, config.monitor
         shop_name = shop_name or order.shop
+        mode = mode or order.fetch
         sku, selector = sku or order.sku, selector or order.selector
         currency = currency or order.currency
         targets = targets or (order.url,)
     else:
-        shops, read_limit = _shops_for_probe(ctx)
+        shops, settings = _shops_for_probe(ctx)
     if not targets:
         raise click.UsageError("give a TARGET (a URL or a saved page), or --order ORDER")
     if shop_name is not None and shop_name not in shops:
@@ -104,7 +115,7 @@ def probe(
         currency=currency.upper() if currency else None,
         product_url=order.url if order is not None else "",
     )
-    results = asyncio.run(_probe_all(targets, shops, shop_name, request, read_limit))
+    results = asyncio.run(_probe_all(targets, shops, shop_name, request, settings, mode))
     window = None
     if order is not None:
         seen = [r.window_days for r in results if r.window_days is not None]
@@ -171,13 +182,13 @@ def _order_window(config: Config, order: Order, seen: int) -> _OrderWindow:
     return _OrderWindow(labelled, seen, text)
 
 
-def _shops_for_probe(ctx: click.Context) -> tuple[Mapping[str, Shop], timedelta | None]:
-    """The shops to read with, and the config's time limit per page (None: the default).
+def _shops_for_probe(ctx: click.Context) -> tuple[Mapping[str, Shop], MonitorSettings | None]:
+    """The shops to read with, and the config's [monitor] settings (None: the defaults).
     probe is for before the first order: without a config file, the built-in shops serve."""
     explicit = ctx.find_root().obj["config_path"] is not None
     if explicit or config_path(ctx).exists():
         config = load(ctx)
-        return config.shops, config.monitor.read_limit
+        return config.shops, config.monitor
     from monitor.shops import catalogue
 
     return catalogue(), None
@@ -188,15 +199,19 @@ async def _probe_all(
     shops: Mapping[str, Shop],
     shop_name: str | None,
     request: Request,
-    read_limit: timedelta | None,
+    settings: MonitorSettings | None,
+    fetch: FetchMode | None,
 ) -> list[ProbeResult]:
+    from monitor.config import MonitorSettings
     from monitor.fetch import Fetcher
     from monitor.probe import pick_shop
     from monitor.probe import probe as run_probe
-    from monitor.reader import TIME_LIMIT, PageReader
+    from monitor.reader import PageReader
 
-    reader = PageReader(workers=1, time_limit=read_limit or TIME_LIMIT)
-    async with Fetcher() as fetcher, reader:
+    settings = settings or MonitorSettings()
+    reader = PageReader(workers=1, time_limit=settings.read_limit)
+    # The config's Chromium; otherwise the fetcher's defaults, as probe always had.
+    async with Fetcher(MonitorSettings(chromium=settings.chromium)) as fetcher, reader:
         return [
             await run_probe(
                 t,
@@ -204,6 +219,7 @@ async def _probe_all(
                 request=request,
                 fetcher=fetcher,
                 reader=reader,
+                fetch=fetch,
             )
             for t in targets
         ]

@@ -97,6 +97,8 @@ class MonitorSettings(Frozen):
     # Evidence (the page a drop was seen on, its chart) is deleted this long after the
     # window of its order closed, unless its alert has not been sent yet.
     keep_evidence: Duration = timedelta(days=30)
+    # The Chromium that shops with fetch = "browser" are rendered in: found on PATH if unset.
+    chromium: Path | None = None
 
 
 def _notify_url(value: object, info: ValidationInfo) -> str:

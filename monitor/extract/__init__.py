@@ -153,6 +153,11 @@ def _product_verdict(
             return replace(verdict, candidates=candidates)
     if request.selector:
         reason = f'the selector "{request.selector}" matched no price'
+    elif request.rendered:
+        reason = (
+            "no price in the rendered page's structured data; add a CSS selector "
+            "(see `price-monitor probe --fetch browser`)"
+        )
     elif verdicts.needs_javascript(page, describes_product=jsonld.has_product(page)):
         return Extraction(
             Status.UNKNOWN,

@@ -49,7 +49,10 @@ def api_ids(spec: ApiSpec, *, product_url: str, sku: str | None) -> dict[str, st
 
 
 def api_url(spec: ApiSpec, *, product_url: str, sku: str | None) -> str | None:
-    """Return the API URL for a product, or None when an id it needs is unknown."""
+    """Return the API URL for a product, or None when an id it needs is unknown (or the
+    spec has no URL: a browser shop's, which reads the responses its page loads)."""
+    if spec.url is None:
+        return None
     return _format(spec.url, api_ids(spec, product_url=product_url, sku=sku))
 
 

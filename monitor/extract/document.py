@@ -14,13 +14,15 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 @dataclass(frozen=True, slots=True)
 class Request:
     """What the order says about the product: its page, variant, selector and currency, and
-    the day it is read on (an offer whose ``priceValidUntil`` has passed is an old price)."""
+    the day it is read on (an offer whose ``priceValidUntil`` has passed is an old price),
+    and whether the page is as a browser rendered it (then it never "needs JavaScript")."""
 
     sku: str | None = None
     selector: str | None = None
     currency: str | None = None
     product_url: str = ""
     today: dt.date | None = None
+    rendered: bool = False
 
     @property
     def names_variant(self) -> bool:

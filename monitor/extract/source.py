@@ -10,19 +10,41 @@ from __future__ import annotations
 
 from monitor.extract.api import api_url
 from monitor.extract.document import Request
-from monitor.models import Shop, Source
+from monitor.models import FetchMode, Shop, Source
+from monitor.models.values import split_attribute
 
 
-def source_for(shop: Shop, request: Request) -> Source:
-    """Given a shop and what the order says, return what to fetch for the product."""
+def source_for(shop: Shop, request: Request, fetch: FetchMode | None = None) -> Source:
+    """Given a shop and what the order says, return what to fetch for the product, and how
+    (``fetch``, the shop's when None). A page rendered in the browser is always the product
+    page: it waits for the order's selector, and reads the JSON responses the shop's API
+    spec matches (``responses``) instead of the page when it has them."""
+    fetch = fetch or shop.fetch
     headers: dict[str, str] = dict(shop.headers)
     url = request.product_url
+    if fetch is FetchMode.BROWSER:
+        responses = shop.api.responses if shop.api is not None and not request.selector else None
+        return Source(
+            url,
+            headers,
+            shop.cookies_file,
+            shop.proxy,
+            domains=site_of(shop, url),
+            fetch=fetch,
+            wait_for=_css_of(request.selector or shop.selector),
+            responses=responses,
+        )
     if shop.api is not None and request.selector is None:
         found = api_url(shop.api, product_url=request.product_url, sku=request.sku)
         if found is not None:
             url = found
             headers.update(shop.api.headers)
     return Source(url, headers, shop.cookies_file, shop.proxy, domains=site_of(shop, url))
+
+
+def _css_of(selector: str | None) -> str | None:
+    """The CSS part of a selector (``span.price@data-value`` → ``span.price``)."""
+    return split_attribute(selector)[0] if selector else None
 
 
 def site_of(shop: Shop, url: str) -> tuple[str, ...]:

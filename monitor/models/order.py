@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor.models.money import Money
 from monitor.models.shop import Shop
-from monitor.models.states import Payment, WindowSource
+from monitor.models.states import FetchMode, Payment, WindowSource
 from monitor.models.values import (
     Amount,
     Currency,
@@ -60,6 +60,7 @@ class Order(Frozen):
     sku: Text | None = None
     variant: Text | None = None
     selector: Selector | None = None  # the order's own: when given, it alone decides
+    fetch: FetchMode | None = None  # the shop's when not given
     tags: tuple[Text, ...] = ()
     notes: str | None = None
     # Set by the config, never by the table (as "@window_source", which no one writes): the
@@ -176,6 +177,11 @@ class Product:
     @property
     def currency(self) -> str:
         return self.orders[0].currency
+
+    @property
+    def fetch(self) -> FetchMode:
+        """How its page is fetched: as its first order says, else as its shop does."""
+        return self.orders[0].fetch or self.shop.fetch
 
     @property
     def key(self) -> str:

@@ -12,9 +12,10 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from monitor.models.states import Language, WindowStart
+from monitor.models.states import FetchMode, Language, WindowStart
 from monitor.models.values import (
     Currency,
     Duration,
@@ -45,9 +46,14 @@ class ApiSpec(Frozen):
     field that identifies a goods entry and ``match`` is the value it must have for the
     order (a template over the same ids); ``price`` is the path to the price in an entry,
     and ``item_name`` to its name (what ``probe`` lists the variants by).
+
+    ``responses`` is for a shop fetched in the browser (``fetch = "browser"``): a regex over
+    the URLs of the JSON responses the page loads itself; the first that matches is read by
+    this spec instead of the rendered page. Such a shop needs no ``url``.
     """
 
-    url: TemplateUrl
+    url: TemplateUrl | None = None
+    responses: Regex | None = None
     ids: dict[str, Regex] = Field(default_factory=dict)
     items: ItemsPaths = ("",)
     item_id: JsonPath | None = None
@@ -55,6 +61,15 @@ class ApiSpec(Frozen):
     match: Template = "{sku}"
     price: JsonPath = "price"
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _url_or_responses(self) -> ApiSpec:
+        if self.url is None and self.responses is None:
+            raise PydanticCustomError(
+                "api_source",
+                'needs a "url" to fetch, or "responses" to read in a browser shop\'s page',
+            )
+        return self
 
 
 class ScriptJson(Frozen):
@@ -96,6 +111,7 @@ class Shop(Frozen):
     headers: dict[str, str] = Field(default_factory=dict)
     cookies_file: Text | None = None
     proxy: Text | None = None
+    fetch: FetchMode = FetchMode.HTTP
     policy_url: HttpUrl | None = None
     policy_uncertain: bool = True
 
@@ -129,6 +145,9 @@ class Source:
     cookies_file: str | None = None
     proxy: str | None = None
     domains: tuple[str, ...] = ()
+    fetch: FetchMode = FetchMode.HTTP
+    wait_for: str | None = None  # browser: the CSS selector whose element shows the price
+    responses: str | None = None  # browser: the regex of the JSON responses to read instead
 
     @property
     def site(self) -> tuple[str, ...]:

@@ -38,6 +38,14 @@ class Availability(StrEnum):
     UNSTATED = "unstated"
 
 
+class FetchMode(StrEnum):
+    """How a product's page is fetched: plain HTTP, or rendered in Chromium (``browser``)
+    for a shop that draws its price with JavaScript."""
+
+    HTTP = "http"
+    BROWSER = "browser"
+
+
 class WindowStart(StrEnum):
     """The event a shop counts its price-protection window from."""
 

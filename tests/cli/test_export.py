@@ -160,5 +160,5 @@ def test_export_shows_the_claims_of_orders_kept_and_removed(
     assert all(c["at"].endswith("+00:00") for c in claims)  # the machine's zone: UTC here
     assert export(path, "--what", "orders") == (
         "id,shop,url,title,paid,ordered,currency,window_days,threshold,interval,quantity,"
-        "delivered,payment,installments,installment_provider,sku,variant,selector,tags,notes\n"
+        "delivered,payment,installments,installment_provider,sku,variant,selector,fetch,tags,notes\n"
     )  # removed from the config: only the header is left

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from monitor.charset import decode
 from monitor.extract import Request, extract
-from monitor.fetch import decode
 from monitor.models import Status
 from monitor.shops import catalogue
 
