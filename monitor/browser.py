@@ -66,6 +66,7 @@ class Rendered:
     html: str
     json_url: str = ""
     json: str | None = None
+    png: bytes | None = None  # the screenshot, when one was asked for
 
 
 def find_chromium(configured: Path | None = None) -> str:
@@ -106,15 +107,18 @@ class Browser:
         self._rendered = 0  # pages, by this browser
         self._rendering = 0  # pages now
 
-    async def render(self, source: Source, *, time_limit: float, max_bytes: int) -> Rendered:
-        """Render the page of ``source`` within ``time_limit`` seconds; raise FetchError
-        when it cannot be (no browser, a crash, a page over ``max_bytes``, too slow)."""
+    async def render(
+        self, source: Source, *, time_limit: float, max_bytes: int, screenshot: bool = False
+    ) -> Rendered:
+        """Render the page of ``source`` within ``time_limit`` seconds, with a screenshot
+        (its images loaded then) when asked; raise FetchError when it cannot be (no browser,
+        a crash, a page over ``max_bytes``, too slow)."""
         async with self._pages:
             browser = await self._started()
             self._rendering += 1
             try:
                 async with asyncio.timeout(time_limit):
-                    return await _render(browser, source, max_bytes)
+                    return await _render(browser, source, max_bytes, screenshot)
             except TimeoutError:
                 raise FetchError(
                     f"the page took too long to render (over {time_limit:g} s)", retryable=True
@@ -190,14 +194,17 @@ class Browser:
                 await playwright.stop()
 
 
-async def _render(browser: Any, source: Source, max_bytes: int) -> Rendered:
+async def _render(browser: Any, source: Source, max_bytes: int, screenshot: bool) -> Rendered:
     context = await browser.new_context(
-        user_agent=_user_agent(), extra_http_headers=dict(source.headers) or None
+        user_agent=_user_agent(),
+        extra_http_headers=dict(source.headers) or None,
+        viewport={"width": 1280, "height": 900},
     )
     try:
         if source.cookies_file:
             await context.add_cookies(browser_cookies(source.cookies_file))
-        await context.route("**/*", _without_heavy_resources)
+        if not screenshot:  # a screenshot shows the page as the user sees it
+            await context.route("**/*", _without_heavy_resources)
         page = await context.new_page()
         pattern = re.compile(source.responses) if source.responses else None
         matched: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -233,10 +240,30 @@ async def _render(browser: Any, source: Source, max_bytes: int) -> Rendered:
         html = await page.content()
         if len(html) > max_bytes or (json is not None and len(json) > max_bytes):
             raise FetchError(f"rendered page is over the {max_bytes}-byte cap")
-        return Rendered(page.url, status, html, json_url, json)
+        png = await _screenshot(page, source.wait_for) if screenshot else None
+        return Rendered(page.url, status, html, json_url, json, png)
     finally:
         with contextlib.suppress(Exception):
             await context.close()
+
+
+async def _screenshot(page: Any, selector: str | None) -> bytes:
+    """A PNG of the price: the selector's element with some of the page around it (the
+    product's name is usually beside it), else the viewport."""
+    if selector:
+        with contextlib.suppress(Exception):  # no such element, or one not shown: the viewport
+            box = await page.locator(selector).first.bounding_box(timeout=1000)
+            if box and box["width"] > 0 and box["height"] > 0:
+                clip = {
+                    "x": max(box["x"] - 200, 0),
+                    "y": max(box["y"] - 150, 0),
+                    "width": box["width"] + 400,
+                    "height": box["height"] + 300,
+                }
+                png: bytes = await page.screenshot(clip=clip, full_page=True)
+                return png
+    viewport: bytes = await page.screenshot()
+    return viewport
 
 
 async def _without_heavy_resources(route: Any) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from monitor import rules
 from monitor.config import Config
 from monitor.errors import FetchError, StateError
-from monitor.evidence import keep_page, with_chart
+from monitor.evidence import keep_page, with_chart, with_screenshot
 from monitor.extract import Request, source_for
 from monitor.fetch import Fetcher
 from monitor.history import History
@@ -161,6 +161,10 @@ async def check_product(
     evidence = None
     if _has_drop(owed):
         evidence = await asyncio.to_thread(keep_page, config.evidence_dir, product.id, observation)
+        if product.fetch is FetchMode.BROWSER and evidence is not None:
+            source = source_for(product.shop, request_for(product), product.fetch)
+            png = await fetcher.screenshot(source)
+            evidence = await asyncio.to_thread(with_screenshot, evidence, png)
         evidence = await with_chart(evidence, config, history, product, observation, owed)
     messages = _failure_messages(product, before, observation, config)
     messages += [_compose(a, o, product, config, now, evidence) for o, a in owed]

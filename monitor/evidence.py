@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PAGE, CHART = ".html.gz", ".png"
+PAGE, CHART, SCREENSHOT = ".html.gz", ".png", ".screen.png"
 # What ``keep_page`` names a file: product id, when (UTC), the start of the page's SHA-256.
-KEPT_NAME = re.compile(r"^product-(\d+)-(\d{8}T\d{6}Z)-([0-9a-f]{12})(\.html\.gz|\.png)$")
+KEPT_NAME = re.compile(
+    r"^product-(\d+)-(\d{8}T\d{6}Z)-([0-9a-f]{12})(\.html\.gz|\.png|\.screen\.png)$"
+)
 
 
 def keep_page(folder: Path, product_id: int, observation: Observation) -> Evidence | None:
@@ -72,6 +74,22 @@ def _write_private(path: Path, body: bytes) -> None:
     except OSError:
         path.unlink(missing_ok=True)  # a page cut short is no evidence
         raise
+
+
+def with_screenshot(evidence: Evidence | None, png: bytes | None) -> Evidence | None:
+    """Given the page kept for a drop and a screenshot of it, return the page with the
+    screenshot kept beside it (``.screen.png``, mode 0600), for the drop alerts to attach;
+    the page alone when there is no screenshot or it cannot be written."""
+    if evidence is None or not png:
+        return evidence
+    path = Path(evidence.path)
+    path = path.with_name(path.name.removesuffix(PAGE) + SCREENSHOT)
+    try:
+        _write_new(path, png)
+    except OSError as exc:
+        logger.warning("could not keep the screenshot as evidence: %s", exc)
+        return evidence
+    return replace(evidence, screenshot=str(path))
 
 
 def chart_path(page: Path) -> Path:

@@ -33,7 +33,7 @@ from monitor.errors import FetchError
 from monitor.models import FetchMode, Source
 
 if TYPE_CHECKING:
-    from monitor.browser import Browser
+    from monitor.browser import Browser, Rendered
 
 logger = logging.getLogger(__name__)
 
@@ -197,19 +197,32 @@ class Fetcher:
                 await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def render(self, source: Source) -> Page:
-        """Return the page of ``source`` as Chromium renders it (``monitor.browser``), in the
-        host's slot like any request; the JSON response its ``responses`` matched instead,
-        when one did (the page's DOM is still the evidence). Raise FetchError if it fails."""
+    async def screenshot(self, source: Source) -> bytes | None:
+        """Return a PNG of the page of ``source`` as the browser shows it (its images
+        loaded), or None when it cannot be taken: a screenshot is evidence, not a check."""
+        try:
+            rendered = await self._render(source, screenshot=True)
+        except FetchError as exc:
+            logger.warning("%s: no screenshot: %s", source.url, exc.reason)
+            return None
+        return rendered.png
+
+    async def _render(self, source: Source, *, screenshot: bool = False) -> Rendered:
         if self._browser is None:
             from monitor.browser import Browser
 
             self._browser = Browser(chromium=self.settings.chromium)
         time_limit = self.settings.read_limit.total_seconds()
         async with self._slot(_host_of(source.url)):
-            rendered = await self._browser.render(
-                source, time_limit=time_limit, max_bytes=self.max_bytes
+            return await self._browser.render(
+                source, time_limit=time_limit, max_bytes=self.max_bytes, screenshot=screenshot
             )
+
+    async def render(self, source: Source) -> Page:
+        """Return the page of ``source`` as Chromium renders it (``monitor.browser``), in the
+        host's slot like any request; the JSON response its ``responses`` matched instead,
+        when one did (the page's DOM is still the evidence). Raise FetchError if it fails."""
+        rendered = await self._render(source)
         dom = rendered.html.encode("utf-8", "surrogatepass")
         text, content_type = rendered.html, "text/html; charset=utf-8"
         if rendered.json is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.testing import order_table, run_cli, write_config
+from monitor.testing import MailSink, order_table, run_cli, write_config
 
 pytest.importorskip(
     "playwright", reason="the browser extra is not installed: pip install '.[browser]'"
@@ -24,7 +24,7 @@ pytest.importorskip(
 if not any(shutil.which(n) for n in ("chromium", "chromium-browser")):
     pytest.skip("no Chromium on PATH: apt-get install chromium", allow_module_level=True)
 
-PRICE_BY_SCRIPT = """<!doctype html><html lang="en"><head><title>Lamp - JS shop</title></head>
+PRICE_BY_SCRIPT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lamp - JS shop</title></head>
 <body><h1>Lamp</h1><div id="buy"><span class="price" id="price"></span></div>
 <img src="/photo.png"><script>
 setTimeout(() => { document.getElementById('price').textContent = '$41.50'; }, 50);
@@ -55,6 +55,7 @@ class JsShop:
     def __init__(self) -> None:
         self.pages: dict[str, tuple[str, bytes]] = {
             "/lamp": ("text/html", PRICE_BY_SCRIPT.encode()),
+            "/lamp-cn": ("text/html", PRICE_BY_SCRIPT.replace("$41.50", "¥41.50").encode()),
             "/kettle": ("text/html", PRICE_FROM_API.encode()),
             "/members": ("text/html", SIGNED_IN_ONLY.encode()),
             "/busy": ("text/html", NEVER_SETTLES.encode()),
@@ -124,9 +125,10 @@ price = "price"
 def config_for(
     tmp_path: Path, shop: JsShop, path: str, *, extra: str = JS_SHOP, **order: object
 ) -> Path:
+    """An order paid below the page's price: read, and nothing owed (no screenshot taken)."""
     return write_config(
         tmp_path / "config.toml",
-        orders=[order_table(shop.url(path), "JS-1", shop="jsshop", paid="50.00", **order)],
+        orders=[order_table(shop.url(path), "JS-1", shop="jsshop", paid="10.00", **order)],
         urls=["console://"],
         extra=extra,
     )
@@ -234,3 +236,45 @@ def test_a_missing_chromium_is_named_with_its_install_command(tmp_path: Path, sh
     )
     out = run_cli(config, "check").output
     assert f"no Chromium at {tmp_path / 'no-chromium'}" in out
+
+
+ZH_JS_SHOP = """
+[shops.jsshop]
+name = "脚本商城"
+currency = "CNY"
+language = "zh"
+timezone = "Asia/Shanghai"
+window_days = 14
+min_interval = "1s"
+claim = "联系在线客服"
+fetch = "browser"
+"""
+
+
+def test_a_confirmed_drop_mails_a_screenshot_and_the_request_says_so(
+    tmp_path: Path, shop: JsShop, mail: MailSink
+) -> None:
+    from tests.test_alerts import email_parts
+
+    config = write_config(
+        tmp_path / "config.toml",
+        orders=[
+            order_table(
+                shop.url("/lamp-cn"), "JS-1", shop="jsshop", paid="50.00", selector="#price"
+            )
+        ],
+        urls=[mail.url()],
+        monitor={"confirm": "1s"},  # the drop is read again before it is sent
+        extra=ZH_JS_SHOP,
+    )
+    run_cli(config, "check")
+    (message,) = mail.wait_for(1)
+    text, attachments = email_parts(message)
+    assert "差价：¥8.50 × 1 = ¥8.50" in text
+    assert "截图见附件。" in text
+    (png,) = [data for name, data in attachments if name.endswith(".screen.png")]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert "/photo.png" in shop.asked  # the screenshot shows the page with its images
+    kept = sorted(p.name for p in (tmp_path / "evidence").iterdir())
+    assert len([k for k in kept if k.endswith(".screen.png")]) == 1
+    assert len([k for k in kept if k.endswith(".html.gz")]) == 1

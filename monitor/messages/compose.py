@@ -120,10 +120,12 @@ def support_request(
     *,
     now: datetime,
     templates: TemplateStore = PACKAGED,
+    screenshot: bool = False,
 ) -> str:
     """Return the text the user pastes into the shop's support chat, in the shop's language
-    and its times in the shop's zone: the shop's staff read it."""
-    fields = _support_fields(alert, order, shop, now=now)
+    and its times in the shop's zone: the shop's staff read it. ``screenshot``: the alert
+    attaches one of the page, and the request says so."""
+    fields = _support_fields(alert, order, shop, now=now, screenshot=screenshot)
     return templates.render("support", shop.language, fields)
 
 
@@ -297,7 +299,9 @@ def _amounts(alert: DropAlert) -> AmountFields:
     )
 
 
-def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime) -> SupportFields:
+def _support_fields(
+    alert: DropAlert, order: Order, shop: Shop, *, now: datetime, screenshot: bool
+) -> SupportFields:
     words = WORDS[shop.language]
     zone = ZoneInfo(shop.timezone)
     refunded, pending = alert.refunded, alert.pending
@@ -318,6 +322,7 @@ def _support_fields(alert: DropAlert, order: Order, shop: Shop, *, now: datetime
         delivered=order.delivered.isoformat() if order.delivered else "",
         payment=_payment(order, shop.language),
         payment_note=_payment_note(order, shop.language),
+        screenshot_line=words["screenshot_line"] if screenshot else "",
     )
 
 
@@ -373,7 +378,14 @@ def _drop_fields(
         ledger_note=_ledger_note(alert, shop, zone),
         headline=words[f"headline_{alert.kind.value}"].format(**more),
         window_note=words["estimated"] if alert.window.estimated else "",
-        support_request=support_request(alert, order, shop, now=now, templates=templates).rstrip(),
+        support_request=support_request(
+            alert,
+            order,
+            shop,
+            now=now,
+            templates=templates,
+            screenshot=evidence is not None and evidence.screenshot is not None,
+        ).rstrip(),
         evidence=words["evidence"].format(path=evidence.path, sha=evidence.sha256)
         if evidence
         else "",

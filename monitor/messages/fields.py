@@ -57,6 +57,7 @@ class SupportFields:
     delivered: str  # "" when the config does not record it
     payment: str  # "" when the config does not say
     payment_note: str  # where the difference should go back (installments: the plan)
+    screenshot_line: str  # "截图见附件。" when the alert attaches a screenshot, else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

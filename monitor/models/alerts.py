@@ -108,16 +108,18 @@ class FailureAlert:
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """The page a drop was seen on, as kept beside the database: its file and its SHA-256;
-    and the chart of the price drawn beside it, when matplotlib is installed."""
+    the chart of the price drawn beside it, when matplotlib is installed; and, for a page
+    rendered in the browser, a screenshot of the lower price (for the shop's support)."""
 
     path: str
     sha256: str
     chart: str | None = None  # a PNG, kept and pruned with the page
+    screenshot: str | None = None  # a PNG, kept and pruned with the page
 
     @property
     def files(self) -> tuple[str, ...]:
-        """The files an alert attaches: the page, then the chart if there is one."""
-        return (self.path, self.chart) if self.chart else (self.path,)
+        """The files an alert attaches: the page, then the chart and the screenshot."""
+        return (self.path, *(f for f in (self.chart, self.screenshot) if f))
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
     assert {
         "support": ORDER
         | {"current", "drop", "total", "asked", "ordered", "delivered", "payment"}
-        | {"payment_note", "refunded_line", "pending_line", "asked_line"},
+        | {"payment_note", "refunded_line", "pending_line", "asked_line", "screenshot_line"},
         "drop": ORDER
         | {"current", "drop", "total", "asked", "further", "further_total", "last", "headline"}
         | {"window_note", "support_request", "evidence", "rule", "ledger_note"},
