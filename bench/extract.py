@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pages import product_page  # noqa: E402
+from monitor.charset import decode  # noqa: E402
 from monitor.extract import Request, extract  # noqa: E402
-from monitor.fetch import decode  # noqa: E402
 from monitor.shops import catalogue  # noqa: E402
 
 

@@ -302,7 +302,9 @@ def browser_cookies(path: str) -> list[dict[str, Any]]:
 
 
 def browser_memory() -> int:
-    """Bytes resident in this process's Chromium processes (its descendants named chrom*)."""
+    """Bytes this process's Chromium processes (its descendants named chrom*) hold: their
+    proportional set size, each shared page counted once in all (their RSS where the
+    kernel gives no PSS). Chromium's processes share most of their pages."""
     parents: dict[int, int] = {}
     names: dict[int, str] = {}
     resident: dict[int, int] = {}
@@ -311,14 +313,14 @@ def browser_memory() -> int:
             continue
         try:
             stat = (entry / "stat").read_text()
-            statm = (entry / "statm").read_text().split()
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         pid = int(entry.name)
         parents[pid], names[pid] = int(fields[1]), name
-        resident[pid] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+        if name.startswith("chrom"):
+            resident[pid] = _proportional_size(entry)
     me = os.getpid()
 
     def ours(pid: int) -> bool:
@@ -329,6 +331,14 @@ def browser_memory() -> int:
                 return True
         return False
 
-    return sum(
-        size for pid, size in resident.items() if names[pid].startswith("chrom") and ours(pid)
-    )
+    return sum(size for pid, size in resident.items() if ours(pid))
+
+
+def _proportional_size(process: Path) -> int:
+    try:
+        for line in (process / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+        return int((process / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
