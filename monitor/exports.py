@@ -88,6 +88,7 @@ def order_records(orders: Sequence[Order]) -> list[Record]:
             "sku": o.sku,
             "variant": o.variant,
             "selector": o.selector,
+            "fetch": o.fetch.value if o.fetch else None,
             "tags": list(o.tags),
             "notes": o.notes,
         }

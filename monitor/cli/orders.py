@@ -67,7 +67,9 @@ def status(
             click.echo(json.dumps(status_json(row, tz=tz), ensure_ascii=False))
         return
     if not every:
-        click.echo("No orders in the config yet: add [[orders]] (see config.example.toml).")
+        click.echo(
+            "No orders in the config yet: add one with `price-monitor add URL --paid P --ordered DATE`."
+        )
         return
     if not rows:
         click.echo(f"No order matches ({len(every)} in the config).")

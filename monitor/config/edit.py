@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import tomllib
@@ -83,52 +84,57 @@ def with_orders(text: str, tables: Sequence[Mapping[str, TableValue]]) -> str:
 def without_order(text: str, order_id: str) -> str:
     """Given a config file's text, return it without the ``[[orders]]`` table whose id is
     ``order_id``, with the comment lines right above its header (no blank line between):
-    they describe it. Comments after its keys belong to what follows and are kept.
+    they describe it. Comments after its keys belong to what follows and are kept. Every
+    other line stays as it was, where it was: the table's lines are cut out of the text.
 
     Raise KeyError if no order has that id; MonitorError if the result would not be the
     same data less that order.
     """
-    document = tomlkit.parse(text)
-    tables = document.get("orders")
-    if not isinstance(tables, AoT):
+    before = _data(text)
+    orders = before.get("orders")
+    if not isinstance(orders, list):
         raise KeyError(order_id)
-    index = next((i for i, t in enumerate(tables) if _id(t) == order_id), None)
+    index = next((i for i, t in enumerate(orders) if _id(t) == order_id), None)
     if index is None:
         raise KeyError(order_id)
-    table = tables[index]
-    # What comes after the table's keys (blank lines, the comments above the next header)
-    # is kept: it moves to where the table's own preamble was.
-    tail = _tail(table.value).body
-    moved = _trailing_decoration(tail)
-    del tail[len(tail) - len(moved) :]
-    if index > 0:
-        body = _tail(tables[index - 1].value).body
-        end = len(body)
-    else:
-        body, end = _before(document, tables)
-    start = end
-    while start > 0 and body[start - 1][0] is None and isinstance(body[start - 1][1], Comment):
-        start -= 1
-    blank_before = start == 0 or isinstance(body[start - 1][1], Whitespace)
-    if moved and isinstance(moved[0][1], Whitespace) and blank_before:
-        moved = moved[1:]  # one blank line between what was before and what comes after
-    body[start:end] = moved
-    del tables[index]
-    if not len(tables):
-        document.body[:] = [entry for entry in document.body if entry[1] is not tables]
-    new = document.as_string()
-    before, after = _data(text), _data(new)
+    lines = text.splitlines(keepends=True)
+    headers = [n for n, line in enumerate(lines) if _HEADER.match(line)]
+    ours = [n for n in headers if _ORDERS_HEADER.match(lines[n])]
+    refused = MonitorError(
+        f"cannot take order {order_id} out of this file without changing the rest of it"
+    )
+    if len(ours) != len(orders):  # a header inside a multi-line string, or an inline table
+        raise refused
+    start = ours[index]
+    end = next((n for n in headers if n > start), len(lines))
+    while start > 0 and _COMMENT.match(lines[start - 1]):
+        start -= 1  # the comments above the header describe the order
+    # Its keys end at its last line that is neither blank nor a comment: the comments and
+    # blank lines after them describe what follows, and stay.
+    while end - 1 > start and (not lines[end - 1].strip() or _COMMENT.match(lines[end - 1])):
+        end -= 1
+    blank_above = start == 0 or not lines[start - 1].strip()
+    while blank_above and end < len(lines) and not lines[end].strip():
+        end += 1  # but not two gaps where there was one
+    new = "".join(lines[:start] + lines[end:])
     expected = dict(before)
-    kept = [t for t in before["orders"] if _id(t) != order_id]
+    kept = [t for t in orders if _id(t) != order_id]
     if kept:
         expected["orders"] = kept
     else:
         del expected["orders"]
+    try:
+        after = _data(new)
+    except tomllib.TOMLDecodeError:
+        raise refused from None
     if after != expected:
-        raise MonitorError(
-            f"cannot take order {order_id} out of this file without changing the rest of it"
-        )
+        raise refused
     return new
+
+
+_HEADER = re.compile(r"^\s*\[")  # a table's header: [name] or [[name]]
+_ORDERS_HEADER = re.compile(r"^\s*\[\[\s*orders\s*\]\]\s*(#.*)?$")
+_COMMENT = re.compile(r"^\s*#")
 
 
 def write_atomically(path: Path, text: str, *, expected: bytes | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -90,7 +90,7 @@ def read_rows(text: str, *, shops: Mapping[str, Shop]) -> tuple[list[Row], list[
     rows: list[Row] = []
     bad: list[BadRow] = []
     line = reader.line_num + 1
-    for cells in reader:
+    for cells in _cells(reader):
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue  # a blank line
@@ -102,6 +102,19 @@ def read_rows(text: str, *, shops: Mapping[str, Shop]) -> tuple[list[Row], list[
         else:
             rows.append(row)
     return rows, bad
+
+
+def _cells(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read (a cell over its 128 KiB limit)
+    stops the import with its line, as a file that is not CSV at all does."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        line = getattr(reader, "line_num", 0)
+        raise MonitorError(f"line {line}: cannot read the file as CSV: {exc}") from None
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 def table_of(cells: Mapping[str, str], *, shops: Mapping[str, Shop]) -> dict[str, TableValue]:
@@ -181,7 +194,7 @@ def _blame(error: ConfigError, rows: Sequence[Row], existing: int) -> dict[int, 
 def _value(key: str, text: str) -> TableValue:
     if key in _NUMBERS and _PLAIN_NUMBER.fullmatch(text):
         return Decimal(text)
-    if key in _WHOLE and text.isdigit():
+    if key in _WHOLE and _WHOLE_NUMBER.fullmatch(text):  # not isdigit(): "²" is a digit
         return int(text)
     if key in _DAYS and _DAY.fullmatch(text):
         try:

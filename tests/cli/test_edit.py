@@ -305,3 +305,16 @@ def test_a_running_daemon_picks_up_an_added_order(
     (alert,) = receiver.wait_for(1)
     assert alert["title"] == "可申请退差价 ¥400.00：Xiaomi Pad 6（订单 TABLET-1）"
     assert "config reloaded (the file changed)" in daemon.log
+
+
+def test_remove_cuts_only_the_orders_lines_when_other_tables_sit_between_orders() -> None:
+    from monitor.config.edit import without_order
+
+    head = '[monitor]\ninterval = "2h"\n\n'
+    order_a = '# order A: my phone\n[[orders]]\nid = "A"\npaid = 10.00\n\n'
+    shop = '# my shop\n[shops.foo]\nname = "Foo"\n\n'
+    order_b = '# order B: my tablet\n[[orders]]\nid = "B"  # from the mail\npaid = 20.00\n'
+    tail = "\n# the end\n"
+    text = head + order_a + shop + order_b + tail
+    assert without_order(text, "A") == head + shop + order_b + tail
+    assert without_order(text, "B") == head + order_a + shop + tail.lstrip("\n")

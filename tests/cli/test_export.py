@@ -162,3 +162,17 @@ def test_export_shows_the_claims_of_orders_kept_and_removed(
         "id,shop,url,title,paid,ordered,currency,window_days,threshold,interval,quantity,"
         "delivered,payment,installments,installment_provider,sku,variant,selector,fetch,tags,notes\n"
     )  # removed from the config: only the header is left
+
+
+def test_an_orders_export_has_every_field_an_order_table_may_set() -> None:
+    """So that an export imports again whole: a field added to Order and left out of the
+    export would be lost on the way (as fetch once was)."""
+    from monitor.exports import ORDER_COLUMNS, order_records
+    from monitor.models import FetchMode, Order
+    from monitor.testing import make_order
+
+    settable = [name for name, f in Order.model_fields.items() if not f.exclude]
+    assert list(ORDER_COLUMNS) == settable
+    (record,) = order_records([make_order(fetch=FetchMode.BROWSER)])
+    assert list(record) == settable
+    assert record["fetch"] == "browser"

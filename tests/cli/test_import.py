@@ -160,3 +160,21 @@ def test_an_export_of_the_orders_imports_back_as_the_same_orders(tmp_path: Path)
     assert [o.model_dump(exclude={"window_source"}) for o in imported] == [
         o.model_dump(exclude={"window_source"}) for o in exported
     ]
+
+
+def test_cells_that_trip_the_readers_are_bad_rows_or_a_clear_refusal(tmp_path: Path) -> None:
+    path = config(tmp_path / "config.toml", [])
+    before = path.read_bytes()
+    sheet = tmp_path / "orders.csv"
+    # "²" is a digit to str.isdigit() and no number to int()
+    sheet.write_text(HEADER + "A-1,https://item.jd.com/2.html,Phone,10,2026-11-20,,²,,\n", "utf-8")
+    result = run_cli(path, "import", str(sheet), code=2)
+    assert "orders.csv: line 2 (id A-1): quantity:" in result.stderr
+    # A cell over the csv module's limit: the line it is on, not a traceback
+    sheet.write_text(
+        HEADER + "A-1,https://item.jd.com/2.html,Phone,10,2026-11-20,,,," + "x" * 200_000 + "\n",
+        "utf-8",
+    )
+    result = run_cli(path, "import", str(sheet), code=1)
+    assert "line 2: cannot read the file as CSV: field larger than field limit" in result.stderr
+    assert path.read_bytes() == before
