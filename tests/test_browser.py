@@ -278,3 +278,60 @@ def test_a_confirmed_drop_mails_a_screenshot_and_the_request_says_so(
     kept = sorted(p.name for p in (tmp_path / "evidence").iterdir())
     assert len([k for k in kept if k.endswith(".screen.png")]) == 1
     assert len([k for k in kept if k.endswith(".html.gz")]) == 1
+
+
+def chromium_processes() -> list[int]:
+    """This process's Chromium processes: its descendants named chrom*."""
+    import os
+
+    parents, names = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            names[int(entry.name)] = stat[stat.index("(") + 1 : stat.rindex(")")]
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+
+    def ours(pid: int) -> bool:
+        while pid in parents and pid > 1:
+            pid = parents[pid]
+            if pid == os.getpid():
+                return True
+        return False
+
+    return [p for p, n in names.items() if n.startswith("chrom") and ours(p)]
+
+
+def test_a_browser_that_crashed_is_replaced_before_the_next_page(shop: JsShop) -> None:
+    import asyncio
+    import os
+    import signal
+
+    from monitor.browser import Browser
+    from monitor.models import FetchMode, Source
+
+    source = Source(shop.url("/lamp"), fetch=FetchMode.BROWSER, wait_for="#price")
+
+    async def scenario() -> tuple[str, str, list[int]]:
+        browser = Browser()
+        try:
+            first = await browser.render(source, time_limit=20, max_bytes=10**7)
+            crashed = chromium_processes()
+            for pid in crashed:
+                os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+            for _ in range(200):  # until Playwright has seen it go
+                if not browser._browser.is_connected():
+                    break
+                await asyncio.sleep(0.01)
+            second = await browser.render(source, time_limit=20, max_bytes=10**7)
+            return first.html, second.html, crashed
+        finally:
+            await browser.aclose()
+
+    first, second, crashed = asyncio.run(scenario())
+    assert crashed  # there was a browser to kill
+    assert '<span class="price" id="price">$41.50</span>' in first
+    assert '<span class="price" id="price">$41.50</span>' in second
+    assert chromium_processes() == []  # closed with the fetcher
