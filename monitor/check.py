@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import rules
@@ -331,6 +332,9 @@ def _failure_messages(
     alerts = rules.failure_alerts(
         product, before, observation, threshold=config.monitor.failing_after
     )
+    if product.shop.cookies_file:
+        version = _file_version(product.shop.cookies_file)
+        alerts += rules.cookie_alerts(product, observation, cookies_version=version)
     return [
         compose_failure(
             a,
@@ -341,6 +345,15 @@ def _failure_messages(
         )
         for a in alerts
     ]
+
+
+def _file_version(path: str) -> str:
+    """What tells one version of a file from the next: its modification time (a file
+    exported again is a new one), or "missing"."""
+    try:
+        return str(Path(path).stat().st_mtime_ns)
+    except OSError:
+        return "missing"
 
 
 def _price_text(observation: Observation) -> str:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from monitor import ledger
 from monitor.backoff import backoff
 from monitor.models import (
+    LOGIN_PAGE,
     AlertKind,
     Availability,
     Disagreement,
@@ -24,6 +25,7 @@ from monitor.models import (
     Observation,
     Order,
     OrderState,
+    PageVerdict,
     PendingDrop,
     PriceAlert,
     Product,
@@ -232,6 +234,30 @@ def failure_alerts(
             url=product.url,
             failures=failures,
             since=since,
+            reason=observation.reason,
+        )
+    ]
+
+
+def cookie_alerts(
+    product: Product, observation: Observation, *, cookies_version: str
+) -> list[FailureAlert]:
+    """Return "cookies expired for SHOP" when the page of a shop with a cookies file is a
+    login wall: once for each version of the file (``cookies_version``, its modification
+    time), whatever the product, since it is the shop's cookies that expired."""
+    shop = product.shop
+    blocked = observation.extraction.page is PageVerdict.BLOCKED
+    if not shop.cookies_file or not blocked or LOGIN_PAGE not in observation.reason:
+        return []
+    kind = AlertKind.COOKIES_EXPIRED
+    return [
+        FailureAlert(
+            kind=kind,
+            dedupe_key=dedupe_key(f"shop:{shop.key}", kind, cookies_version),
+            order_ids=tuple(o.id for o in product.orders),
+            url=product.url,
+            failures=0,
+            since=observation.seen_at,
             reason=observation.reason,
         )
     ]

@@ -45,6 +45,9 @@ document.getElementById('price').textContent =
   document.cookie.includes('session=ok') ? '$12.00' : '';
 </script></body></html>"""
 
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title>
+</head><body><form><input name="user"><input type="password" name="pass"></form></body></html>"""
+
 NEVER_SETTLES = """<!doctype html><html><head><title>Busy</title></head><body>
 <script>while (true) {}</script></body></html>"""
 
@@ -61,7 +64,9 @@ class JsShop:
             "/busy": ("text/html", NEVER_SETTLES.encode()),
             "/api/price": ("application/json", json.dumps(API_ANSWER).encode()),
             "/photo.png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+            "/passport/login": ("text/html", LOGIN_PAGE.encode()),
         }
+        self.redirects = {"/account-only": "/passport/login?next=/account-only"}
         self.asked: list[str] = []
         shop = self
 
@@ -70,6 +75,12 @@ class JsShop:
                 path = self.path.split("?")[0]
                 shop.asked.append(path)
                 found = shop.pages.get(path)
+                if path in shop.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", shop.redirects[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if found is None:
                     self.send_response(404)
                     self.end_headers()
@@ -335,3 +346,39 @@ def test_a_browser_that_crashed_is_replaced_before_the_next_page(shop: JsShop) -
     assert '<span class="price" id="price">$41.50</span>' in first
     assert '<span class="price" id="price">$41.50</span>' in second
     assert chromium_processes() == []  # closed with the fetcher
+
+
+def test_expired_cookies_are_alerted_once_for_the_shop_and_never_read_as_a_price(
+    tmp_path: Path, shop: JsShop
+) -> None:
+    import os
+
+    from monitor.testing import JsonReceiver
+
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text("# Netscape HTTP Cookie File\n", "utf-8")  # nothing left that signs in
+    receiver = JsonReceiver()
+    try:
+        config = write_config(
+            tmp_path / "config.toml",
+            orders=[
+                order_table(shop.url("/account-only"), "JS-1", shop="jsshop", paid="50.00"),
+                order_table(shop.url("/account-only?v=2"), "JS-2", shop="jsshop", paid="60.00"),
+            ],
+            urls=[receiver.url],
+            extra=JS_SHOP + f'cookies_file = "{cookies}"\n',
+        )
+        out = run_cli(config, "check").output
+        assert "JS-1: unknown: blocked: the shop redirected to a login page" in out
+        run_cli(config, "check")  # still expired: said already
+        (alert,) = receiver.wait_for(1)
+        assert alert["title"] == "Cookies expired for JS Shop: export them again"
+        assert "Sign in to JS Shop in your browser, export cookies.txt again" in alert["message"]
+        assert current_price(config) is None and current_price(config, "JS-2") is None
+
+        later = cookies.stat().st_mtime_ns + 10**9
+        os.utime(cookies, ns=(later, later))  # exported again, and expired again
+        run_cli(config, "check")
+        assert len(receiver.wait_for(2)) == 2
+    finally:
+        receiver.close()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.document import Document, clip
+from monitor.models import LOGIN_PAGE
 
 _BLOCKED_TITLES = re.compile(
     r"captcha|robot check|are you a robot|access denied|attention required|just a moment"
@@ -61,13 +62,20 @@ def blocked(page: Document) -> str | None:
 def blocked_by_address(page: Document) -> str | None:
     """Return why the page's title or address says it is a robot check or a login wall."""
     title = page.title
-    if title and _BLOCKED_TITLES.search(title):
+    found = _BLOCKED_TITLES.search(title) if title else None
+    if found and found.group(0) in _SIGN_IN_TITLES:
+        return f'blocked: the page asks to sign in, {LOGIN_PAGE} (title "{clip(title, 60)}")'
+    if found:
         return f'blocked: the page is a robot check or login wall (title "{clip(title, 60)}")'
     if page.url:
         parts = urlsplit(page.url)
         if _LOGIN_URL.search(parts.netloc.split(".")[0] + "/" + parts.path + "?" + parts.query):
-            return "blocked: the shop redirected to a login page"
+            return f"blocked: the shop redirected to {LOGIN_PAGE}"
     return None
+
+
+# The blocked titles that are a login page, not a robot check.
+_SIGN_IN_TITLES = frozenset({"请登录", "用户登录", "登录页"})
 
 
 def blocked_by_challenge(page: Document) -> str | None:

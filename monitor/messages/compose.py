@@ -202,6 +202,7 @@ def compose_failure(
         since=format_time(alert.since, zone, shop.language),
         reason=alert.reason or "-",
         url=alert.url,
+        shop_name=shop.name,
     )
     body = templates.render(alert.kind.value, shop.language, fields)
     return Message(

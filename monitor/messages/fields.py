@@ -118,13 +118,15 @@ class WindowClosedFields:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FailureFields:
-    """``checks_failing``, ``recovered``, ``product_gone``: a product, not one order."""
+    """``checks_failing``, ``recovered``, ``product_gone``, ``cookies_expired``: a product,
+    not one order."""
 
     order_ids: str
     failures: str
     since: str
     reason: str
     url: str
+    shop_name: str
 
 
 Fields = (
@@ -146,6 +148,7 @@ TEMPLATES: Mapping[str, type[Fields]] = {
     "checks_failing": FailureFields,
     "recovered": FailureFields,
     "product_gone": FailureFields,
+    "cookies_expired": FailureFields,
 }
 
 

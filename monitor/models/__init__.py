@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from monitor.models.shop import ApiSpec, ScriptJson, Shop, Source
     from monitor.models.states import (
         CLAIM_KINDS,
+        LOGIN_PAGE,
         URGENT_KINDS,
         AlertKind,
         Availability,
@@ -93,6 +94,7 @@ _HOME = {
     "URGENT_KINDS": "states",
     "AlertKind": "states",
     "FetchMode": "states",
+    "LOGIN_PAGE": "states",
     "Availability": "states",
     "ClaimState": "states",
     "Language": "states",
@@ -124,6 +126,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CLAIM_KINDS",
+    "LOGIN_PAGE",
     "URGENT_KINDS",
     "ZERO_DECIMAL_CURRENCIES",
     "AlertKind",

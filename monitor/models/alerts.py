@@ -96,7 +96,7 @@ class WindowAlert:
 class FailureAlert:
     """A product that has not been read for N checks in a row, reads again, or is gone."""
 
-    kind: AlertKind  # CHECKS_FAILING, RECOVERED or PRODUCT_GONE
+    kind: AlertKind  # CHECKS_FAILING, RECOVERED, PRODUCT_GONE or COOKIES_EXPIRED
     dedupe_key: str
     order_ids: tuple[str, ...]
     url: str

@@ -32,6 +32,11 @@ class PageVerdict(StrEnum):
     NEEDS_JAVASCRIPT = "needs_javascript"  # an app shell that draws its price with JavaScript
 
 
+# What the reason of a BLOCKED verdict says when the page is a login page rather than a
+# robot check: for a shop with a cookies file, its cookies expired (``rules.cookie_alerts``).
+LOGIN_PAGE = "a login page"
+
+
 class Availability(StrEnum):
     IN_STOCK = "in_stock"
     OUT_OF_STOCK = "out_of_stock"
@@ -118,6 +123,7 @@ class AlertKind(StrEnum):
     CHECKS_FAILING = "checks_failing"
     RECOVERED = "recovered"
     PRODUCT_GONE = "product_gone"
+    COOKIES_EXPIRED = "cookies_expired"
     CONFIG_REJECTED = "config_rejected"
     TEST = "test"
 

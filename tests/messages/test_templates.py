@@ -38,7 +38,7 @@ ORDER = {
     "order_id", "title", "variant", "quantity", "paid", "url", "seen_at", "deadline",
     "time_left", "days_left", "shop_name", "claim", "refund_path", "policy_note",
 }  # fmt: skip
-FAILURE = {"order_ids", "failures", "since", "reason", "url"}
+FAILURE = {"order_ids", "failures", "since", "reason", "url", "shop_name"}
 
 
 def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
@@ -61,6 +61,7 @@ def test_each_template_may_use_the_fields_of_its_typed_definition() -> None:
         "checks_failing": FAILURE,
         "recovered": FAILURE,
         "product_gone": FAILURE,
+        "cookies_expired": FAILURE,
     } == FIELDS  # fmt: skip
     assert set(FIELDS) == set(TEMPLATES)
 
