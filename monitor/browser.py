@@ -75,7 +75,10 @@ def find_chromium(configured: Path | None = None) -> str:
     if configured is not None:
         if os.access(configured, os.X_OK):
             return str(configured)
-        raise FetchError(f"no Chromium at {configured} (the config's [monitor] chromium)")
+        raise FetchError(
+            f"no Chromium at {configured} (the config's [monitor] chromium): "
+            f"{INSTALL_CHROMIUM}, or correct the path"
+        )
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:

@@ -247,6 +247,7 @@ def test_a_missing_chromium_is_named_with_its_install_command(tmp_path: Path, sh
     )
     out = run_cli(config, "check").output
     assert f"no Chromium at {tmp_path / 'no-chromium'}" in out
+    assert "apt-get install chromium, or correct the path" in out
 
 
 ZH_JS_SHOP = """
@@ -382,3 +383,15 @@ def test_expired_cookies_are_alerted_once_for_the_shop_and_never_read_as_a_price
         assert len(receiver.wait_for(2)) == 2
     finally:
         receiver.close()
+
+
+def test_a_missing_browser_extra_is_named_with_its_install_command(
+    tmp_path: Path, shop: JsShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # as if not installed
+    config = config_for(tmp_path, shop, "/lamp", selector="#price")
+    out = run_cli(config, "check").output
+    assert 'JS-1: unknown: fetch = "browser" needs Playwright, which is not installed: ' in out
+    assert "pip install 'price-monitor[browser]'" in out
