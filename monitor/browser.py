@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.cookiejar
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import FetchError
+from monitor.fetch import USER_AGENT, cookie_jar
 
 if TYPE_CHECKING:
     from monitor.models import Source
@@ -199,7 +199,7 @@ class Browser:
 
 async def _render(browser: Any, source: Source, max_bytes: int, screenshot: bool) -> Rendered:
     context = await browser.new_context(
-        user_agent=_user_agent(),
+        user_agent=USER_AGENT,
         extra_http_headers=dict(source.headers) or None,
         viewport={"width": 1280, "height": 900},
     )
@@ -276,21 +276,10 @@ async def _without_heavy_resources(route: Any) -> None:
         await route.continue_()
 
 
-def _user_agent() -> str:
-    from monitor.fetch import USER_AGENT
-
-    return USER_AGENT
-
-
 def browser_cookies(path: str) -> list[dict[str, Any]]:
     """The cookies of a Netscape cookies.txt file, as Playwright takes them."""
-    jar = http.cookiejar.MozillaCookieJar(path)
-    try:
-        jar.load(ignore_discard=True, ignore_expires=False)
-    except (OSError, http.cookiejar.LoadError) as exc:
-        raise FetchError(f"cannot read the cookies file: {exc}") from None
     cookies = []
-    for cookie in jar:
+    for cookie in cookie_jar(path):
         entry: dict[str, Any] = {
             "name": cookie.name,
             "value": cookie.value or "",
@@ -305,12 +294,16 @@ def browser_cookies(path: str) -> list[dict[str, Any]]:
 
 
 def browser_memory() -> int:
-    """Bytes this process's Chromium processes (its descendants named chrom*) hold: their
-    proportional set size, each shared page counted once in all (their RSS where the
-    kernel gives no PSS). Chromium's processes share most of their pages."""
+    """Bytes this process's Chromium processes hold: their proportional set size, each
+    shared page counted once in all (their RSS where the kernel gives no PSS). Chromium's
+    processes share most of their pages."""
+    return sum(_proportional_size(Path(f"/proc/{pid}")) for pid in chromium_processes())
+
+
+def chromium_processes() -> list[int]:
+    """The pids of this process's Chromium processes: its descendants named chrom*."""
     parents: dict[int, int] = {}
-    names: dict[int, str] = {}
-    resident: dict[int, int] = {}
+    named: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -318,12 +311,10 @@ def browser_memory() -> int:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
         pid = int(entry.name)
-        parents[pid], names[pid] = int(fields[1]), name
-        if name.startswith("chrom"):
-            resident[pid] = _proportional_size(entry)
+        parents[pid] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if stat[stat.index("(") + 1 : stat.rindex(")")].startswith("chrom"):
+            named.append(pid)
     me = os.getpid()
 
     def ours(pid: int) -> bool:
@@ -334,7 +325,7 @@ def browser_memory() -> int:
                 return True
         return False
 
-    return sum(size for pid, size in resident.items() if ours(pid))
+    return [pid for pid in named if ours(pid)]
 
 
 def _proportional_size(process: Path) -> int:

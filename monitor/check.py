@@ -38,6 +38,7 @@ from monitor.models import (
     Observation,
     Order,
     OrderState,
+    PageVerdict,
     PendingDrop,
     PriceAlert,
     Product,
@@ -332,8 +333,8 @@ def _failure_messages(
     alerts = rules.failure_alerts(
         product, before, observation, threshold=config.monitor.failing_after
     )
-    if product.shop.cookies_file:
-        version = _file_version(product.shop.cookies_file)
+    if product.shop.cookies_file and observation.extraction.page is PageVerdict.BLOCKED:
+        version = _file_version(product.shop.cookies_file)  # read only when it may matter
         alerts += rules.cookie_alerts(product, observation, cookies_version=version)
     return [
         compose_failure(

@@ -443,13 +443,20 @@ def _redirect_target(current: httpx.URL, location: str, site: tuple[str, ...]) -
     return target
 
 
-def cookie_header(path: str, url: str) -> str | None:
-    """Return the Cookie header a Netscape cookies.txt file holds for ``url``, if any."""
+def cookie_jar(path: str) -> http.cookiejar.MozillaCookieJar:
+    """Return the unexpired cookies of a Netscape cookies.txt file; raise FetchError if it
+    cannot be read."""
     jar = http.cookiejar.MozillaCookieJar(path)
     try:
         jar.load(ignore_discard=True, ignore_expires=False)
     except (OSError, http.cookiejar.LoadError) as exc:
         raise FetchError(f"cannot read the cookies file: {exc}") from None
+    return jar
+
+
+def cookie_header(path: str, url: str) -> str | None:
+    """Return the Cookie header a Netscape cookies.txt file holds for ``url``, if any."""
+    jar = cookie_jar(path)
     request = urllib.request.Request(url)
     jar.add_cookie_header(request)
     return request.get_header("Cookie")

@@ -292,36 +292,12 @@ def test_a_confirmed_drop_mails_a_screenshot_and_the_request_says_so(
     assert len([k for k in kept if k.endswith(".html.gz")]) == 1
 
 
-def chromium_processes() -> list[int]:
-    """This process's Chromium processes: its descendants named chrom*."""
-    import os
-
-    parents, names = {}, {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            names[int(entry.name)] = stat[stat.index("(") + 1 : stat.rindex(")")]
-            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-
-    def ours(pid: int) -> bool:
-        while pid in parents and pid > 1:
-            pid = parents[pid]
-            if pid == os.getpid():
-                return True
-        return False
-
-    return [p for p, n in names.items() if n.startswith("chrom") and ours(p)]
-
-
 def test_a_browser_that_crashed_is_replaced_before_the_next_page(shop: JsShop) -> None:
     import asyncio
     import os
     import signal
 
-    from monitor.browser import Browser
+    from monitor.browser import Browser, chromium_processes
     from monitor.models import FetchMode, Source
 
     source = Source(shop.url("/lamp"), fetch=FetchMode.BROWSER, wait_for="#price")
