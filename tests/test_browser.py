@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from monitor.testing import MailSink, order_table, run_cli, write_config
+from monitor.testing import DaemonProcess, MailSink, order_table, run_cli, write_config
 
 pytest.importorskip(
     "playwright", reason="the browser extra is not installed: pip install '.[browser]'"
@@ -371,3 +371,53 @@ def test_a_missing_browser_extra_is_named_with_its_install_command(
     out = run_cli(config, "check").output
     assert 'JS-1: unknown: fetch = "browser" needs Playwright, which is not installed: ' in out
     assert "pip install 'price-monitor[browser]'" in out
+
+
+def browsers_running() -> int:
+    """Chromium processes of Playwright's, of any process: their profile says whose."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and b"playwright_chromiumdev_profile" in (entry / "cmdline").read_bytes()
+            ):
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def test_the_daemon_renders_beside_a_check_and_a_retry_and_alerts_once(
+    tmp_path: Path, shop: JsShop, daemon_process: Callable[..., DaemonProcess]
+) -> None:
+    import time
+
+    from monitor.testing import JsonReceiver
+
+    receiver = JsonReceiver()
+    try:
+        config = write_config(
+            tmp_path / "config.toml",
+            orders=[
+                order_table(
+                    shop.url("/lamp-cn"), "JS-1", shop="jsshop", paid="50.00", selector="#price"
+                )
+            ],
+            urls=[receiver.url],
+            extra=ZH_JS_SHOP,
+        )
+        daemon = daemon_process(config)
+        run_cli(config, "check")  # beside the service, as a user does
+        run_cli(config, "alerts", "--retry")
+        deadline = time.monotonic() + 60
+        while shop.asked.count("/lamp-cn") < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the daemon has read the page several times too
+        assert shop.asked.count("/lamp-cn") >= 6, daemon.log
+        assert daemon.stop() == 0
+        drops = [m for m in receiver.messages if "¥8.50" in m["title"]]
+        assert len(drops) == 1, [m["title"] for m in receiver.messages]
+        assert "Traceback" not in daemon.log
+        assert browsers_running() == 0  # the daemon closed its browser as it stopped
+    finally:
+        receiver.close()
