@@ -28,6 +28,7 @@ HEAVY = (
     "babel",
     "rich",  # colours and progress, on a terminal only
     "matplotlib",  # charts: history --plot, and drop alerts' attachments
+    "numpy",  # matplotlib's; sqlite-utils imports it whenever it is installed
 )
 
 
@@ -111,6 +112,15 @@ def test_help_loads_only_click() -> None:
         "assert CliRunner().invoke(cli, ['--help']).exit_code == 0"
     )
     assert loaded_after(code) == ["click"]
+
+
+def test_the_database_loads_no_numpy_though_it_is_installed() -> None:
+    """numpy's import starts OpenBLAS's spinning threads: 0.14 s of every check's CPU."""
+    pytest.importorskip("numpy")  # installed with the test extra's matplotlib
+    code = "import monitor.history\nimport sqlite_utils.db\nassert sqlite_utils.db.np is None"
+    assert "numpy" not in loaded_after(code)
+    # Kept out of sqlite-utils only: anything else still imports it.
+    assert "numpy" in loaded_after(f"{code}\nimport numpy")
 
 
 def test_the_alerts_command_offers_every_outbox_status() -> None:

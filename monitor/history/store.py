@@ -65,6 +65,13 @@ def _companions(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
 
 
+def _database(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """sqlite-utils' Database over ``conn``, without sqlite-utils' plugins: one installed for
+    the ``sqlite-utils`` command has no business with this connection, and looking for them
+    reads every installed package's metadata at every start."""
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
 def _enable_wal(db: sqlite_utils.Database) -> None:
     """Put the database in WAL mode, waiting for other processes that open it at the same
     moment: the switch needs the file to itself, and SQLite answers "database is locked" at
@@ -126,9 +133,7 @@ class History:
             # so a stray statement can never leave a write lock held. The connection is used
             # from the database thread while an event loop runs (DatabaseThread), one call at
             # a time.
-            db = sqlite_utils.Database(
-                sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            )
+            db = _database(sqlite3.connect(path, isolation_level=None, check_same_thread=False))
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _enable_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
@@ -159,7 +164,7 @@ class History:
                 conn = sqlite3.connect(
                     f"{path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False
                 )
-                db = sqlite_utils.Database(conn)
+                db = _database(conn)
                 pending = migrations.pending(db)
             except sqlite3.Error as exc:
                 failure = exc
