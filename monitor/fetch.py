@@ -16,7 +16,7 @@ import logging
 import time
 import urllib.request
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -109,7 +109,9 @@ class Fetcher:
         self._transport = transport
         self._sleep = sleep
         self._monotonic = monotonic
-        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._clients: dict[str | None, httpx.AsyncClient] = {}  # by proxy
+        self._plain: http_client.Direct | None = None  # without a proxy
+        self._environment_proxy: bool | None = None  # HTTP_PROXY and the like, once looked up
         self._browser: Browser | None = None  # for sources with fetch = "browser", when first asked
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -124,9 +126,43 @@ class Fetcher:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        if self._plain is not None:
+            await self._plain.aclose()
+            self._plain = None
         if self._browser is not None:
             await self._browser.aclose()
             self._browser = None
+
+    def _direct(self, proxy: str | None) -> http_client.Direct | None:
+        """The client for a request without a proxy, on our transport; None when this one
+        goes through a proxy, the shop's or the environment's (or a transport given for a test
+        carries them all): httpx's client sends it."""
+        if proxy is not None or self._transport is not None:
+            return None
+        if self._plain is None:
+            if self._environment_proxy is None:
+                self._environment_proxy = http_client.environment_proxies()
+            if self._environment_proxy:
+                return None
+            self._plain = http_client.Direct(
+                headers=DEFAULT_HEADERS,
+                timeout=self._timeout,
+                concurrency=self.settings.concurrency,
+            )
+        return self._plain
+
+    async def _get(self, url: httpx.URL, headers: Mapping[str, str], proxy: str | None) -> Page:
+        """The Page a GET of ``url`` answers; a redirect raises _Redirect."""
+        direct = self._direct(proxy)
+        if direct is not None:
+            async with direct.stream(url, headers) as reply:
+                location = reply.get("location") if reply.status in _REDIRECTS else None
+                if location is not None:
+                    raise _Redirect(location)
+                return await self._page(reply.status, reply.get, reply.body, str(url))
+        async with self._client(proxy).stream("GET", url, headers=headers) as response:
+            chunks = response.aiter_raw()
+            return await self._page(response.status_code, response.headers.get, chunks, str(url))
 
     def _client(self, proxy: str | None) -> httpx.AsyncClient:
         client = self._clients.get(proxy)
@@ -275,9 +311,7 @@ class Fetcher:
                     if cookie:
                         hop_headers["Cookie"] = cookie
                 try:
-                    client = self._client(proxy)
-                    async with client.stream("GET", target, headers=hop_headers) as response:
-                        return await self._page(response, str(target))
+                    return await self._get(target, hop_headers, proxy)
                 except _Redirect as redirect:
                     target = _redirect_target(target, redirect.location, site)
             raise FetchError(f"more than {MAX_REDIRECTS} redirects")
@@ -294,19 +328,25 @@ class Fetcher:
             # or a response it cannot stream. A hostile page costs one unknown, never a crash.
             raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None
 
-    async def _page(self, response: httpx.Response, url: str) -> Page:
-        """Return the Page of a response that is not a redirect, or raise for its status."""
-        status = response.status_code
+    async def _page(
+        self,
+        status: int,
+        header: Callable[[str], str | None],
+        chunks: AsyncIterable[bytes],
+        url: str,
+    ) -> Page:
+        """Return the Page of a response that is not a redirect (its status, its headers'
+        values by name, its raw body), or raise for its status."""
         if status == 429 or status >= 500:
             raise FetchError(
                 f"HTTP {status}",
-                retry_after=_retry_after(response.headers.get("Retry-After")),
+                retry_after=_retry_after(header("Retry-After")),
                 retryable=True,
             )
         if status >= 400 and status not in (404, 410):
             raise FetchError(f"HTTP {status}")
-        body = await self._read_capped(response)
-        content_type = response.headers.get("content-type", "")
+        body = await self._read_capped(header, chunks)
+        content_type = header("content-type") or ""
         return Page(
             url=url,
             status=status,
@@ -317,19 +357,21 @@ class Fetcher:
             body=body,
         )
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
+    async def _read_capped(
+        self, header: Callable[[str], str | None], chunks: AsyncIterable[bytes]
+    ) -> bytes:
         """Read a body up to the cap, from the raw stream: httpx never decodes it. A gzip or
         deflate body is inflated here, a bounded piece at a time, because httpx inflates a
         whole network read at once (one 64 KB read of a gzip bomb would become 64 MB before
         anything could count it) and, for stacked codings, each coding of it in turn."""
-        declared = response.headers.get("content-length")
+        declared = header("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
-        coding = _coding(response.headers.get("content-encoding", ""))
+        coding = _coding(header("content-encoding") or "")
         inflater = _Inflater(coding) if coding is not None else None
         body = bytearray()  # not a list of chunks: a body of 2-byte chunks would cost 30x its size
         received = size = 0
-        async for chunk in response.aiter_raw():
+        async for chunk in chunks:
             received += len(chunk)
             if inflater is not None and received <= self.max_bytes:
                 chunk = inflater.inflate(chunk, self.max_bytes + 1 - size)

@@ -24,6 +24,8 @@ import asyncio
 import re
 import ssl
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import httpx
 
@@ -41,8 +43,49 @@ class _Stale(Exception):
     """A reused connection was found closed before the response began."""
 
 
+@dataclass(slots=True)
+class Reply:
+    """A response as ``Transport.get`` returns it: the status, the header fields as they
+    came, and the body, to be read (``async for chunk in reply.body``) or closed."""
+
+    status: int
+    fields: list[tuple[bytes, bytes]]
+    body: Body
+    version: int = 1  # HTTP/1.x
+    reason: bytes = b""
+    _encoding: str = ""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The value of the header ``name``, as httpx's ``Headers.get`` gives it: its fields
+        joined by ", ", decoded as ASCII, else UTF-8, else Latin-1, as all the fields allow."""
+        wanted = name.lower().encode("ascii")
+        values = [value for field, value in self.fields if field.lower() == wanted]
+        if not values:
+            return default
+        if not self._encoding:
+            self._encoding = _encoding_of(self.fields)
+        return ", ".join(value.decode(self._encoding) for value in values)
+
+    def has(self, *names: str) -> bool:
+        """True when any of the headers ``names`` (lower case) came."""
+        wanted = {name.encode("ascii") for name in names}
+        return any(field.lower() in wanted for field, _ in self.fields)
+
+
+def _encoding_of(fields: list[tuple[bytes, bytes]]) -> str:
+    for encoding in ("ascii", "utf-8"):
+        try:
+            for _, value in fields:
+                value.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "iso-8859-1"
+
+
 class Transport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over asyncio, keeping up to ``keepalive`` idle connections."""
+    """HTTP/1.1 over asyncio, keeping up to ``keepalive`` idle connections: as httpx's
+    transport (``handle_async_request``), or on its own for a GET (``get``)."""
 
     def __init__(
         self, *, keepalive: int = 8, expiry: float = KEEPALIVE_EXPIRY, trust_env: bool = True
@@ -60,20 +103,49 @@ class Transport(httpx.AsyncBaseTransport):
                 connection.close()
         self._idle.clear()
 
+    async def get(
+        self,
+        url: httpx.URL,
+        fields: Sequence[tuple[bytes, bytes]],
+        timeouts: Mapping[str, float | None],
+    ) -> Reply:
+        """GET ``url`` with the header ``fields`` (a Host field goes first); return the
+        reply, its body unread. Raise httpx's errors, as its transport would."""
+        key = _key(url, None)
+        if not any(name.lower() == b"host" for name, _ in fields):
+            fields = [(b"Host", url.netloc), *fields]
+        head = _request_head(b"GET", url.raw_path, fields, None)
+        return await self._send(key, head, b"", b"GET", timeouts, None)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        scheme = url.raw_scheme
-        if scheme not in _DEFAULT_PORTS:
-            raise httpx.UnsupportedProtocol(
-                f"unsupported URL scheme {url.scheme!r}", request=request
-            )
-        host = url.raw_host.decode("ascii")
-        if not host:
-            raise httpx.UnsupportedProtocol("the URL has no host", request=request)
-        key = (scheme, host, url.port or _DEFAULT_PORTS[scheme])
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        head = _request_head(request)
+        key = _key(request.url, request)
+        if request.method not in ("GET", "HEAD") and "content-length" not in request.headers:
+            # httpx frames a streamed body with Transfer-Encoding; it is read whole here.
+            raise httpx.LocalProtocolError("a request body needs a Content-Length", request=request)
+        method = request.method.encode("ascii")
+        head = _request_head(method, request.url.raw_path, request.headers.raw, request)
         body = await request.aread() if request.method not in ("GET", "HEAD") else b""
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        reply = await self._send(key, head, body, method, timeouts, request)
+        return httpx.Response(
+            reply.status,
+            headers=reply.fields,
+            stream=reply.body,
+            extensions={
+                "http_version": b"HTTP/1.%d" % reply.version,
+                "reason_phrase": reply.reason,
+            },
+        )
+
+    async def _send(
+        self,
+        key: tuple[bytes, str, int],
+        head: bytes,
+        body: bytes,
+        method: bytes,
+        timeouts: Mapping[str, float | None],
+        request: httpx.Request | None,
+    ) -> Reply:
         retried = False
         while True:
             connection, reused = (None if retried else self._pooled(key)), True
@@ -83,12 +155,12 @@ class Transport(httpx.AsyncBaseTransport):
                     False,
                 )
             try:
-                response = await _exchange(connection, head + body, request, timeouts, reused)
-                if isinstance(response.stream, Body) and response.stream.keep:
-                    response.stream.release = lambda c=connection: self._release(key, c)
+                reply = await _exchange(connection, head + body, method, request, timeouts, reused)
+                if reply.body.keep:
+                    reply.body.release = lambda c=connection: self._release(key, c)
             except _Stale:
                 connection.abort()
-                if request.method not in ("GET", "HEAD"):
+                if method not in (b"GET", b"HEAD"):
                     raise httpx.RemoteProtocolError(
                         "the kept-alive connection was closed before the answer", request=request
                     ) from None
@@ -97,7 +169,7 @@ class Transport(httpx.AsyncBaseTransport):
             except BaseException:
                 connection.abort()
                 raise
-            return response
+            return reply
 
     def _pooled(self, key: tuple[bytes, str, int]) -> Connection | None:
         """An idle connection to the host that may carry a request: open, nothing unread,
@@ -128,7 +200,7 @@ class Transport(httpx.AsyncBaseTransport):
                 del self._idle[oldest]
 
     async def _connect(
-        self, key: tuple[bytes, str, int], timeout: float | None, request: httpx.Request
+        self, key: tuple[bytes, str, int], timeout: float | None, request: httpx.Request | None
     ) -> Connection:
         scheme, host, port = key
         context = self._ssl_context() if scheme == b"https" else None
@@ -156,17 +228,31 @@ class Transport(httpx.AsyncBaseTransport):
         return self._ssl
 
 
-def _request_head(request: httpx.Request) -> bytes:
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    for name, value in request.headers.raw:
+def _key(url: httpx.URL, request: httpx.Request | None) -> tuple[bytes, str, int]:
+    """Where a request goes: its scheme, host and port. Raise for a URL no request can
+    be sent to."""
+    scheme = url.raw_scheme
+    if scheme not in _DEFAULT_PORTS:
+        raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
+    host = url.raw_host.decode("ascii")
+    if not host:
+        raise httpx.UnsupportedProtocol("the URL has no host", request=request)
+    return (scheme, host, url.port or _DEFAULT_PORTS[scheme])
+
+
+def _request_head(
+    method: bytes,
+    target: bytes,
+    fields: Sequence[tuple[bytes, bytes]],
+    request: httpx.Request | None,
+) -> bytes:
+    lines = [b"%s %s HTTP/1.1" % (method, target)]
+    for name, value in fields:
         if not _TOKEN.fullmatch(name) or _BAD_VALUE.search(value):
             # The name only: a value may be a cookie or a token, and the reason is stored.
             shown = name[:40].decode("latin-1")
             raise httpx.LocalProtocolError(f"invalid header {shown!r}", request=request)
         lines.append(name + b": " + value)
-    if request.method not in ("GET", "HEAD") and "content-length" not in request.headers:
-        # httpx frames a streamed body with Transfer-Encoding; it is read whole here.
-        raise httpx.LocalProtocolError("a request body needs a Content-Length", request=request)
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
 
@@ -174,10 +260,11 @@ def _request_head(request: httpx.Request) -> bytes:
 async def _exchange(
     connection: Connection,
     message: bytes,
-    request: httpx.Request,
-    timeouts: dict[str, float | None],
+    method: bytes,
+    request: httpx.Request | None,
+    timeouts: Mapping[str, float | None],
     reused: bool,
-) -> httpx.Response:
+) -> Reply:
     """Send the request, read the response's head, and return it with its body to stream."""
     transport = connection.transport
     if transport is None or transport.is_closing():
@@ -225,21 +312,16 @@ async def _exchange(
         if length is not None:
             keep = False  # both framings: a sign of smuggling (RFC 9112 6.3); no reuse
         length = None  # Transfer-Encoding wins over Content-Length
-    if status in (204, 304) or request.method == "HEAD":
+    if status in (204, 304) or method == b"HEAD":
         length, chunked = 0, False
     elif length is None and not chunked:
         framed = False  # read until the server closes
     body = Body(connection, request, read, length, chunked, keep and framed)
-    return httpx.Response(
-        status,
-        headers=headers,
-        stream=body,
-        extensions={"http_version": b"HTTP/1.%d" % version, "reason_phrase": reason},
-    )
+    return Reply(status, headers, body, version, reason)
 
 
 async def _read_head(
-    connection: Connection, request: httpx.Request, timeout: float | None, reused: bool
+    connection: Connection, request: httpx.Request | None, timeout: float | None, reused: bool
 ) -> tuple[int, int, bytes, list[tuple[bytes, bytes]]]:
     buffer = connection.buffer
     start = 0

@@ -126,7 +126,9 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def fill(connection: Connection, request: httpx.Request, timeout: float | None) -> bool:
+async def fill(
+    connection: Connection, request: httpx.Request | None, timeout: float | None
+) -> bool:
     try:
         more = await connection.fill(timeout)
     except TimeoutError:
@@ -144,7 +146,7 @@ class Body(httpx.AsyncByteStream):
     def __init__(
         self,
         connection: Connection,
-        request: httpx.Request,
+        request: httpx.Request | None,  # named in the errors raised, when there is one
         timeout: float | None,
         length: int | None,
         chunked: bool,

@@ -264,3 +264,44 @@ def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
 
     assert asyncio.run(go(expiry=60.0)) == 1
     assert asyncio.run(go(expiry=0.0)) == 2
+
+
+def test_a_cookie_the_shop_sets_goes_back_with_the_next_request() -> None:
+    requests: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            requests.append(await read_request(reader))
+            writer.write(ok(b"<p>ok</p>", "Set-Cookie: session=s3ss10n; Path=/"))
+            await writer.drain()
+
+    first, second, _ = serve(handler, "/a", "/b")
+    assert isinstance(first, Page) and isinstance(second, Page)
+    assert b"cookie:" not in requests[0].lower()
+    assert b"\r\nCookie: session=s3ss10n\r\n" in requests[1]
+
+
+def test_a_shop_header_replaces_the_default_of_that_name_in_any_case() -> None:
+    requests: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        requests.append(await read_request(reader))
+        writer.write(ok(b"<p>ok</p>"))
+        await writer.drain()
+
+    async def go() -> None:
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await handler(reader, writer, 1)
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, Fetcher(NO_RETRY) as fetcher:
+            await fetcher.fetch(f"http://127.0.0.1:{port}/a", headers={"user-agent": "Shop/1"})
+
+    asyncio.run(go())
+    lines = requests[0].split(b"\r\n")
+    assert lines[1] == f"Host: 127.0.0.1:{lines[1].split(b':')[-1].decode()}".encode()
+    agents = [line for line in lines if line.lower().startswith(b"user-agent:")]
+    assert agents == [b"user-agent: Shop/1"]
+    assert b"Connection: keep-alive" in lines and b"Accept-Encoding: gzip, deflate" in lines
