@@ -2,7 +2,7 @@
 
 The result is a ``Page`` (any HTTP status the shop answered with a body we read) or a
 ``FetchError`` with a short reason: every failure, whatever httpx raised. Bodies are streamed
-and inflated here, never by httpx, so that a huge or compressed response is cut off at the
+and inflated here (``monitor.inflate``), never by httpx, so that a huge or compressed response is cut off at the
 cap instead of being read into memory; only gzip and deflate, one coding at most, are read.
 Redirects are followed here too, and only within the product's site.
 """
@@ -15,7 +15,6 @@ import http.cookiejar
 import logging
 import time
 import urllib.request
-import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from monitor.backoff import backoff
 from monitor.charset import decode
 from monitor.config import MonitorSettings
 from monitor.errors import FetchError
+from monitor.inflate import Inflater, coding_of
 from monitor.models import FetchMode, Source
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ DEFAULT_HEADERS = {
     "User-Agent": USER_AGENT,
     "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
-    "Accept-Encoding": "gzip, deflate",  # what _Inflater reads; anything else is refused
+    "Accept-Encoding": "gzip, deflate",  # what Inflater reads; anything else is refused
 }
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -56,7 +56,6 @@ LONGEST_RETRY = timedelta(minutes=2)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After gives up now; the schedule backs off
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,8 +366,8 @@ class Fetcher:
         declared = header("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
-        coding = _coding(header("content-encoding") or "")
-        inflater = _Inflater(coding) if coding is not None else None
+        coding = coding_of(header("content-encoding") or "")
+        inflater = Inflater(coding) if coding is not None else None
         body = bytearray()  # not a list of chunks: a body of 2-byte chunks would cost 30x its size
         received = size = 0
         async for chunk in chunks:
@@ -388,58 +387,6 @@ class Fetcher:
 class _Host:
     slots: asyncio.Semaphore
     last_start: float = float("-inf")
-
-
-def _coding(header: str) -> str | None:
-    """Return the coding a Content-Encoding header names, "gzip" or "deflate", or None for a
-    body as it is. Raise FetchError for any other coding, or for more than one (a gzip of a
-    gzip bomb), once ``identity`` is left out."""
-    shown = "".join(c if c.isprintable() else "?" for c in header.strip())[:60]
-    codings = [c.strip().lower() for c in header.split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if len(codings) > 1:
-        raise FetchError(f"unsupported Content-Encoding: {shown} (more than one coding)")
-    if not codings:
-        return None
-    if codings[0] not in _CODINGS:
-        raise FetchError(f"unsupported Content-Encoding: {shown}")
-    return _CODINGS[codings[0]]
-
-
-class _Inflater:
-    """Inflates a gzip or a deflate body, at most ``limit`` bytes out of each piece in.
-
-    Servers send ``deflate`` both zlib-wrapped (RFC 1950, as the standard says) and raw (RFC
-    1951): the first two bytes tell which, as they do for browsers.
-    """
-
-    def __init__(self, coding: str) -> None:
-        self.coding = coding
-        self._zlib: zlib._Decompress | None = None
-        if coding == "gzip":
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._start = b""  # deflate: the first bytes, until there are two to look at
-
-    @property
-    def finished(self) -> bool:
-        """True once the compressed stream has ended."""
-        return self._zlib is not None and self._zlib.eof
-
-    def inflate(self, data: bytes, limit: int) -> bytes:
-        """Return what ``data`` inflates to, cut at ``limit`` bytes (more waits unread)."""
-        if self._zlib is None:
-            self._start += data
-            if len(self._start) < 2:
-                return b""
-            data, self._start = self._start, b""
-            wrapped = (
-                data[0] & 0x0F == 8 and data[0] >> 4 <= 7 and (data[0] << 8 | data[1]) % 31 == 0
-            )
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        try:
-            return self._zlib.decompress(data, limit)
-        except zlib.error as exc:
-            raise FetchError(f"undecodable {self.coding} body: {exc}") from None
 
 
 def _host_of(url: str) -> str:

@@ -27,11 +27,11 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Callable
+from functools import cache
+from importlib import import_module
 from pathlib import Path
-
-# What the workers run, loaded once here before the forks:
-import monitor.extract
-import monitor.extract.explain  # noqa: F401 - probe's job
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,8 @@ def _serve(connection: socket.socket, memory_limit: int, region_fd: int | None) 
             return  # the daemon closed the socket
         header_size, body_size, shared = HEADER.unpack(head)
         job, args, kwargs = pickle.loads(stream.read(header_size))
+        if isinstance(job, str):
+            job = _named(job)
         if shared and region is not None:
             text = str(region[:body_size], "utf-8", "surrogatepass")
         else:
@@ -176,6 +178,15 @@ def _serve(connection: socket.socket, memory_limit: int, region_fd: int | None) 
             answer = (True, f"{type(exc).__name__}: {exc}"[:300])
         data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
         connection.sendall(ANSWER.pack(len(data)) + data)
+
+
+@cache
+def _named(job: str) -> Callable[..., Any]:
+    """The function a job names, as ``module:function``: the daemon names the reading of a
+    page rather than pickle the function, which would have it import the extraction code."""
+    module, _, name = job.partition(":")
+    function: Callable[..., Any] = getattr(import_module(module), name)
+    return function
 
 
 def _limit_myself(memory_limit: int) -> None:
@@ -214,6 +225,11 @@ def _mapped_bytes() -> int:
 
 
 if __name__ == "__main__":
+    # What the workers run, loaded once here before the forks (the daemon imports this
+    # module for its constants only):
+    import monitor.extract.explain
+    import monitor.extract.read  # noqa: F401 - a check's
+
     gc.freeze()
     gc.enable()
     _fork_server(socket.socket(fileno=int(sys.argv[1])))

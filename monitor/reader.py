@@ -40,14 +40,16 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from monitor.extract import Request, extract
 from monitor.fork_server import ANSWER as _ANSWER
 from monitor.fork_server import FORK as _FORK
 from monitor.fork_server import HEADER as _HEADER
 from monitor.fork_server import REGION as _REGION
 from monitor.models import Extraction, Shop, Status
+
+if TYPE_CHECKING:
+    from monitor.extract import Request
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ TIME_LIMIT = timedelta(seconds=10)  # per page, in its worker
 MEMORY_LIMIT = 1024 * 1024 * 1024  # bytes of address space a worker may map beyond its start
 WORKERS = 2
 FORK_TIMEOUT = timedelta(seconds=30)  # for the fork server to start and answer
+EXTRACT = "monitor.extract.read:extract"  # the job that reads a page, by name
 
 
 @dataclass(eq=False)  # each worker is itself: hashed by identity
@@ -158,14 +161,15 @@ class PageReader:
         content_type: str = "",
     ) -> Extraction:
         """Given a fetched body, return the verdict on its price, read in a worker."""
-        return await self.run(extract, text, request, shop=shop, url=url, content_type=content_type)
+        return await self.run(EXTRACT, text, request, shop=shop, url=url, content_type=content_type)
 
     async def run(
-        self, job: Callable[..., Answer], text: str, *args: object, **kwargs: object
+        self, job: Callable[..., Answer] | str, text: str, *args: object, **kwargs: object
     ) -> Answer | Extraction:
         """Return ``job(text, *args, **kwargs)``, run in a worker within the time limit, or
         the ``unknown`` Extraction that says why it could not be. ``job`` is a module-level
-        function (it is sent by name) and its answer must pickle."""
+        function (pickled, that is by name) or its name as ``module:function``, and its
+        answer must pickle."""
         if self._abandoned:
             raise asyncio.CancelledError("the page reader was abandoned: the daemon is stopping")
         task = asyncio.current_task()
@@ -178,7 +182,7 @@ class PageReader:
 
     async def _run(
         self,
-        job: Callable[..., Answer],
+        job: Callable[..., Answer] | str,
         text: str,
         args: tuple[object, ...],
         kwargs: dict[str, object],

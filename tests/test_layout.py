@@ -172,4 +172,7 @@ def test_a_check_that_only_prints_its_alerts_never_loads_apprise(tmp_path: Path)
             "assert result.exit_code == 0, result.output\n"
             "assert 'Phone' in result.output and '10.00' in result.output, result.output"
         )
-        assert "apprise" not in loaded_after(code)
+        loaded = loaded_after(code)
+        assert "apprise" not in loaded
+        # Nor the HTML parser: the page readers have it, and the check's process reads no page.
+        assert "selectolax" not in loaded

@@ -17,8 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from monitor.extract.decide import decide
-from monitor.extract.document import Document, Request
+from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, json_each, json_path, loads
+from monitor.extract.request import Request
+from monitor.extract.source import api_ids, fill_template
 from monitor.models import ApiSpec, Candidate, Extraction, Shop, Status
 
 NAME = "api"
@@ -34,26 +36,6 @@ class Variant:
     name: str | None
     price: Decimal | None
     raw: str = ""
-
-
-def api_ids(spec: ApiSpec, *, product_url: str, sku: str | None) -> dict[str, str]:
-    """Return the ids an API URL template needs: from the product URL's regexes, or the SKU."""
-    ids: dict[str, str] = {}
-    for name, pattern in spec.ids.items():
-        match = re.search(pattern, product_url)
-        if match:
-            ids[name] = match.group(1)
-    if sku:
-        ids.setdefault("sku", sku)
-    return ids
-
-
-def api_url(spec: ApiSpec, *, product_url: str, sku: str | None) -> str | None:
-    """Return the API URL for a product, or None when an id it needs is unknown (or the
-    spec has no URL: a browser shop's, which reads the responses its page loads)."""
-    if spec.url is None:
-        return None
-    return _format(spec.url, api_ids(spec, product_url=product_url, sku=sku))
 
 
 def read(page: Document, request: Request, shop: Shop) -> Extraction:
@@ -134,7 +116,7 @@ def entries(data: Any, spec: ApiSpec) -> list[dict[str, Any]]:
 def _sku_of(item_id: str, match: str, ids: Mapping[str, str]) -> str:
     """Return a goods entry's id in the order's terms: the sku whose ``match`` it is
     ("J_100012043978" is sku 100012043978 for JD's "J_{sku}"), else the id as it is."""
-    if "sku" in ids and (_format(match, ids) == item_id or ids["sku"] == item_id):
+    if "sku" in ids and (fill_template(match, ids) == item_id or ids["sku"] == item_id):
         return ids["sku"]  # an order may write the API's own id ("J_100012043978") as its sku
     pattern, named = "", False
     try:
@@ -156,11 +138,3 @@ def _sku_of(item_id: str, match: str, ids: Mapping[str, str]) -> str:
             pattern += ".*?"
     found = re.fullmatch(pattern, item_id) if named else None
     return found.group("sku") if found else item_id
-
-
-def _format(template: str, ids: Mapping[str, str]) -> str | None:
-    """Fill a template with the ids; None when it needs one we do not have, or is malformed."""
-    try:
-        return template.format(**ids)
-    except (KeyError, IndexError, ValueError):
-        return None

@@ -25,7 +25,8 @@ from selectolax.lexbor import LexborNode
 
 from monitor.extract import prices
 from monitor.extract.decide import decide
-from monitor.extract.document import Document, Request, struck
+from monitor.extract.document import Document, struck
+from monitor.extract.request import Request
 from monitor.models import Candidate, Disagreement, Extraction, Money, RangeEnd, Status
 
 # lexbor walks a subtree once per selector in this list: keep it short.

@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from monitor.extract import prices
-from monitor.extract.document import Request, clip
+from monitor.extract.document import clip
+from monitor.extract.request import Request
 from monitor.models import Availability, Candidate, Extraction, Money, Status
 
 # No price of anything bought online reaches this many units of any currency (a car costs

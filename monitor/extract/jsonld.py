@@ -23,8 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.extract import schema_org
-from monitor.extract.document import Document, Request, variant_in
+from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, loads_lenient
+from monitor.extract.request import Request, variant_in
 from monitor.models import Candidate, RangeEnd, Shop
 
 NAME = "json-ld"

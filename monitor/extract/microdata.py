@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborNode
 
 from monitor.extract import prices, schema_org
-from monitor.extract.document import MAX_EXAMINED, Document, Request, struck
+from monitor.extract.document import MAX_EXAMINED, Document, struck
+from monitor.extract.request import Request
 from monitor.models import Availability, Candidate, Shop
 
 NAME = "microdata"

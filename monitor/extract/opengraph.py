@@ -6,7 +6,8 @@ They belong in the head, which is quick to search (a tag in the body is not read
 from __future__ import annotations
 
 from monitor.extract import prices
-from monitor.extract.document import MAX_PRICE_NODES, Document, Request
+from monitor.extract.document import MAX_PRICE_NODES, Document
+from monitor.extract.request import Request
 from monitor.models import Candidate, Shop
 
 NAME = "opengraph"

@@ -9,7 +9,8 @@ import itertools
 import re
 
 from monitor.extract import prices
-from monitor.extract.document import MAX_PRICE_NODES, Document, Request
+from monitor.extract.document import MAX_PRICE_NODES, Document
+from monitor.extract.request import Request
 from monitor.models import Candidate, Shop
 
 NAME = "regex"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from selectolax.lexbor import SelectolaxError
 
-from monitor.extract.document import Document, Request
+from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, json_path, loads_lenient
+from monitor.extract.request import Request
 from monitor.models import Candidate, ScriptJson, Shop
 
 NAME = "script-json"

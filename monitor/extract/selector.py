@@ -6,7 +6,8 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor.extract import prices
-from monitor.extract.document import MAX_EXAMINED, Document, Request, struck
+from monitor.extract.document import MAX_EXAMINED, Document, struck
+from monitor.extract.request import Request
 from monitor.models import Candidate, Shop
 from monitor.models.values import split_attribute
 
