@@ -207,17 +207,17 @@ class History:
     def _product_ids(
         self, keys: Sequence[tuple[str, str]], *, now: datetime
     ) -> dict[tuple[str, str], int]:
+        # Plain statements, not sqlite-utils' insert_all and query, which build each row's
+        # statement anew: a first start with 10,000 orders adds as many products.
+        conn = self.db.conn
+        created = stamp(now)
         with self.transaction():
-            self.db.table("products").insert_all(
-                ({"url": url, "sku": sku, "created_at": stamp(now)} for url, sku in keys),
-                ignore=True,
+            conn.executemany(
+                "INSERT OR IGNORE INTO products (url, sku, created_at) VALUES (?, ?, ?)",
+                [(url, sku, created) for url, sku in keys],
             )
-            return {
-                (url, sku): rows(
-                    self.db, "SELECT id FROM products WHERE url = ? AND sku = ?", [url, sku]
-                )[0]["id"]
-                for url, sku in dict.fromkeys(keys)
-            }
+            select = "SELECT id FROM products WHERE url = ? AND sku = ?"
+            return {key: conn.execute(select, key).fetchone()[0] for key in dict.fromkeys(keys)}
 
     def sync_orders(self, orders: Sequence[Order], *, now: datetime) -> dict[str, int]:
         """Store the config's orders; return each order id's product id.
@@ -240,8 +240,9 @@ class History:
             ids = self._product_ids([(o.url, o.sku or "") for o in changed_orders], now=now)
             for order in changed_orders:
                 product_ids[order.id] = ids[(order.url, order.sku or "")]
-            self.db.table("orders").upsert_all(
-                (
+            self.db.conn.executemany(
+                _UPSERT_ORDER,
+                [
                     {
                         "id": order.id,
                         "product_id": product_ids[order.id],
@@ -249,8 +250,7 @@ class History:
                         "updated_at": stamp(now),
                     }
                     for order in changed_orders
-                ),
-                pk="id",
+                ],
             )
         return {o.id: product_ids[o.id] for o in orders}
 
@@ -422,6 +422,12 @@ class History:
 
 
 _ORDER_COLUMNS = ("shop", "title", "paid", "currency", "quantity", "ordered", "delivered")
+_UPSERT_ORDER = (
+    f"INSERT INTO orders (id, product_id, {', '.join(_ORDER_COLUMNS)}, updated_at) "
+    f"VALUES (:id, :product_id, {', '.join(':' + c for c in _ORDER_COLUMNS)}, :updated_at) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ("product_id", *_ORDER_COLUMNS, "updated_at"))
+)
 
 
 def _order_columns(order: Order) -> dict[str, object]:
