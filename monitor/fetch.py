@@ -56,6 +56,7 @@ LONGEST_RETRY = timedelta(minutes=2)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After gives up now; the schedule backs off
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_PARTS = 64  # pieces of a body kept apart before they go into one buffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +369,10 @@ class Fetcher:
             raise FetchError(f"page of {int(declared)} bytes is over the {self.max_bytes}-byte cap")
         coding = coding_of(header("content-encoding") or "")
         inflater = Inflater(coding) if coding is not None else None
-        body = bytearray()  # not a list of chunks: a body of 2-byte chunks would cost 30x its size
+        # The chunks, joined at the end (a body in one chunk is not copied at all); once there
+        # are many, one buffer instead: a body of 2-byte chunks would cost 30x its size.
+        parts: list[bytes] = []
+        many: bytearray | None = None
         received = size = 0
         async for chunk in chunks:
             received += len(chunk)
@@ -377,10 +381,15 @@ class Fetcher:
             size += len(chunk)
             if size > self.max_bytes or received > self.max_bytes:
                 raise FetchError(f"page is over the {self.max_bytes}-byte cap; stopped reading")
-            body += chunk
+            if many is not None:
+                many += chunk
+            else:
+                parts.append(chunk)
+                if len(parts) > _MAX_PARTS:
+                    many, parts = bytearray(b"".join(parts)), []
             if inflater is not None and inflater.finished:
                 break  # the end of the compressed stream: anything after it is not the page
-        return bytes(body)
+        return bytes(many) if many is not None else b"".join(parts)
 
 
 @dataclass

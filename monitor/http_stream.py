@@ -103,7 +103,8 @@ class Connection(asyncio.Protocol):
             data = bytes(buffer)
             buffer.clear()
         else:
-            data = bytes(buffer[:size])
+            with memoryview(buffer) as view:  # one copy, not a slice and then its bytes
+                data = bytes(view[:size])
             del buffer[:size]
         if self._paused and len(buffer) <= BUFFER // 2 and self.transport is not None:
             self._paused = False

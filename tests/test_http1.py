@@ -305,3 +305,19 @@ def test_a_shop_header_replaces_the_default_of_that_name_in_any_case() -> None:
     agents = [line for line in lines if line.lower().startswith(b"user-agent:")]
     assert agents == [b"user-agent: Shop/1"]
     assert b"Connection: keep-alive" in lines and b"Accept-Encoding: gzip, deflate" in lines
+
+
+def test_a_body_in_thousands_of_tiny_chunks_is_read_whole() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for i in range(5000):
+            writer.write(b"3\r\n%03d\r\n" % (i % 1000))
+            if i % 500 == 0:
+                await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    page, _ = serve(handler, "/a")
+    assert isinstance(page, Page)
+    assert page.text == "".join(f"{i % 1000:03d}" for i in range(5000))
