@@ -91,7 +91,8 @@ def test_an_implausible_drop_asks_for_a_check_and_is_not_a_claim(
     assert "请人工核实" in alert["title"]
     assert "实付单价" not in alert["message"]  # no support request to paste
     history = History.open(load_config(config).database)
-    assert history.outbox.last_alerted("5231120712345678", "CNY") is None  # not a claimed price
+    # Not a claimed price, and nothing asked for:
+    assert history.outbox.claim_prices("5231120712345678", "CNY") == (None, None)
     history.close()
 
 

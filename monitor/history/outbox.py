@@ -110,28 +110,24 @@ class Outbox:
         with write_transaction(self.db):
             return self.add(messages, now=now)
 
-    def last_alerted(self, order_id: str, currency: str) -> Money | None:
-        """Return the lowest price a claim alert (sent or pending) has named for an order."""
+    def claim_prices(self, order_id: str, currency: str) -> tuple[Money | None, Money | None]:
+        """Return the lowest price a claim alert (sent or pending) has named for an order,
+        and what the latest claim alert asked the shop for, if any (one query: every check
+        asks for both)."""
         kinds = sorted(k.value for k in CLAIM_KINDS)
         found = rows(
             self.db,
-            f"SELECT amount FROM alerts WHERE order_id = ? AND currency = ? "
-            f"AND amount IS NOT NULL AND kind IN ({', '.join('?' * len(kinds))})",
+            f"SELECT amount, asked FROM alerts WHERE order_id = ? AND currency = ? "
+            f"AND (amount IS NOT NULL OR asked IS NOT NULL) "
+            f"AND kind IN ({', '.join('?' * len(kinds))}) ORDER BY id",
             [order_id, currency, *kinds],
         )
-        amounts = [Decimal(r["amount"]) for r in found]
-        return Money(min(amounts), currency) if amounts else None
-
-    def last_asked(self, order_id: str, currency: str) -> Money | None:
-        """Return what the latest claim alert for an order asked the shop for, if any."""
-        kinds = sorted(k.value for k in CLAIM_KINDS)
-        row = first(
-            self.db,
-            f"SELECT asked FROM alerts WHERE order_id = ? AND currency = ? AND asked IS NOT NULL "
-            f"AND kind IN ({', '.join('?' * len(kinds))}) ORDER BY id DESC LIMIT 1",
-            [order_id, currency, *kinds],
+        amounts = [Decimal(r["amount"]) for r in found if r["amount"] is not None]
+        asked = [r["asked"] for r in found if r["asked"] is not None]
+        return (
+            Money(min(amounts), currency) if amounts else None,
+            Money(Decimal(asked[-1]), currency) if asked else None,
         )
-        return Money(Decimal(row["asked"]), currency) if row else None
 
     def due(self, now: datetime, *, after_id: int = 0, limit: int = 100) -> list[OutboxEntry]:
         """Return pending alerts whose next attempt is due, oldest first, from ``after_id`` on."""

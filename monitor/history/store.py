@@ -401,10 +401,9 @@ class History:
 
     def order_state(self, order: Order) -> OrderState:
         """Return what the database knows of an order's alerts and claims, for the rules."""
+        last_alerted, last_asked = self.outbox.claim_prices(order.id, order.currency)
         return OrderState(
-            last_alerted=self.outbox.last_alerted(order.id, order.currency),
-            last_asked=self.outbox.last_asked(order.id, order.currency),
-            claims=tuple(self.claims(order.id)),
+            last_alerted=last_alerted, last_asked=last_asked, claims=tuple(self.claims(order.id))
         )
 
     def removed_orders(self, kept: Iterable[str]) -> dict[str, str]:

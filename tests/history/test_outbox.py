@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,15 +30,27 @@ def test_the_outbox_keeps_one_alert_per_dedupe_key(tmp_path: Path) -> None:
         == 1
     )
     assert [a.message.dedupe_key for a in history.outbox.entries()] == ["k2", "k1"]
-    assert history.outbox.last_alerted("O-1", "CNY") == Money(Decimal("4499.00"), "CNY")
-    assert history.outbox.last_alerted("O-1", "USD") is None
+    lowest, _ = history.outbox.claim_prices("O-1", "CNY")
+    assert lowest == Money(Decimal("4499.00"), "CNY")
+    assert history.outbox.claim_prices("O-1", "USD") == (None, None)
+
+
+def test_claim_prices_are_the_lowest_named_and_the_latest_asked(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "state.db")
+    pid = history.product_id("https://shop/p", None, now=T0)
+    cny = lambda amount: Money(Decimal(amount), "CNY")  # noqa: E731
+    first = replace(message("k1", "4499.00"), asked=cny("500.00"))
+    further = replace(message("k2", "4599.00", AlertKind.FURTHER_DROP), asked=cny("100.00"))
+    history.record(pid, price("4499.00", T0), [first])
+    history.record(pid, price("4599.00", T0), [further])
+    assert history.outbox.claim_prices("O-1", "CNY") == (cny("4499.00"), cny("100.00"))
 
 
 def test_needs_review_alerts_do_not_count_as_claimed_prices(tmp_path: Path) -> None:
     history = History.open(tmp_path / "state.db")
     pid = history.product_id("https://shop/p", None, now=T0)
     history.record(pid, price("99.00", T0), [message("r", "99.00", AlertKind.NEEDS_REVIEW)])
-    assert history.outbox.last_alerted("O-1", "CNY") is None
+    assert history.outbox.claim_prices("O-1", "CNY") == (None, None)
 
 
 def test_failed_sends_wait_for_their_retry_time_and_sent_ones_leave_the_queue(
