@@ -1,10 +1,12 @@
-"""Fetch product pages with httpx: timeouts, a browser-like User-Agent, a cap on body size.
+"""Fetch product pages: timeouts, a browser-like User-Agent, a cap on body size.
 
-The result is a ``Page`` (any HTTP status the shop answered with a body we read) or a
-``FetchError`` with a short reason: every failure, whatever httpx raised. Bodies are streamed
-and inflated here (``monitor.inflate``), never by httpx, so that a huge or compressed response is cut off at the
-cap instead of being read into memory; only gzip and deflate, one coding at most, are read.
-Redirects are followed here too, and only within the product's site.
+A GET without a proxy goes to our own HTTP/1.1 transport (``monitor.http_client.Direct``);
+one through a proxy, through httpx's client (``monitor.http_client``). The result is a
+``Page`` (any HTTP status the shop answered with a body we read) or a ``FetchError`` with a
+short reason: every failure, whatever either raised. Bodies are streamed and inflated here
+(``monitor.inflate``), never by httpx, so that a huge or compressed response is cut off at
+the cap instead of being read into memory; only gzip and deflate, one coding at most, are
+read. Redirects are followed here too, and only within the product's site.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import email.utils
 import http.cookiejar
 import logging
 import time
-import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class Page:
 
 
 class Fetcher:
-    """An httpx client for product pages; use as ``async with Fetcher(settings) as fetcher``.
+    """The product pages' client; use as ``async with Fetcher(settings) as fetcher``.
 
     ``settings`` is the config's ``[monitor]`` section: ``concurrency`` requests in flight at
     once, ``host_delay`` between the start of two requests to one host, and ``retries``
@@ -407,7 +408,8 @@ def _host_of(url: str) -> str:
 
 
 class _Redirect(Exception):
-    """A redirect, raised by the client's response hook for ``_once`` to follow or refuse."""
+    """A redirect, raised for ``_once`` to follow or refuse: by ``_get`` for a direct GET, by
+    httpx's client's response hook for one through a proxy."""
 
     def __init__(self, location: str) -> None:
         super().__init__(location)
@@ -454,10 +456,7 @@ def cookie_jar(path: str) -> http.cookiejar.MozillaCookieJar:
 
 def cookie_header(path: str, url: str) -> str | None:
     """Return the Cookie header a Netscape cookies.txt file holds for ``url``, if any."""
-    jar = cookie_jar(path)
-    request = urllib.request.Request(url)
-    jar.add_cookie_header(request)
-    return request.get_header("Cookie")
+    return http_client.jar_cookie_header(cookie_jar(path), url)
 
 
 def _retry_after(value: str | None) -> float | None:

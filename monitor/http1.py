@@ -66,6 +66,15 @@ class Reply:
             self._encoding = _encoding_of(self.fields)
         return ", ".join(value.decode(self._encoding) for value in values)
 
+    def decoded(self) -> list[tuple[str, str]]:
+        """Every header field, name and value decoded as ``get`` decodes them."""
+        if not self._encoding:
+            self._encoding = _encoding_of(self.fields)
+        return [
+            (name.decode(self._encoding), value.decode(self._encoding))
+            for name, value in self.fields
+        ]
+
     def has(self, *names: str) -> bool:
         """True when any of the headers ``names`` (lower case) came."""
         wanted = {name.encode("ascii") for name in names}

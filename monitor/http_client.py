@@ -17,8 +17,10 @@ a check's fetch cost once the transport was ours.
 
 from __future__ import annotations
 
+import base64
 import email.message
 import http.cookiejar
+import logging
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -27,6 +29,8 @@ from typing import Any
 import httpx
 
 from monitor.http1 import Reply, Transport
+
+logger = logging.getLogger(__name__)
 
 # What httpx's client sends unless told otherwise, in its order; the fetcher's headers
 # replace most of them.
@@ -61,18 +65,23 @@ class Direct:
     ) -> None:
         self.transport = Transport(keepalive=concurrency)
         self.jar = http.cookiejar.CookieJar()  # what the shops set, as httpx's client keeps it
-        self._headers = _merged(_CLIENT_HEADERS, headers)
+        self._headers = _merged(list(_CLIENT_HEADERS.items()), headers)
         self._timeouts = timeout.as_dict()
 
     @asynccontextmanager
     async def stream(self, url: httpx.URL, headers: Mapping[str, str]) -> AsyncIterator[Reply]:
+        url.host  # noqa: B018 - as httpx's Request: a host IDNA cannot decode raises here
         fields = _merged(self._headers, headers)
-        if len(self.jar) and not any(name.lower() == "cookie" for name in fields):
+        if len(self.jar) and not any(name.lower() == "cookie" for name, _ in fields):
             # As httpx: the session's cookies unless the request brings a Cookie header.
-            cookie = _cookie_header(self.jar, str(url))
+            cookie = jar_cookie_header(self.jar, str(url))
             if cookie:
-                fields["Cookie"] = cookie
+                fields.append(("Cookie", cookie))
+        if url.username or url.password:  # as httpx's client: the URL's credentials, as Basic
+            fields = [f for f in fields if f[0].lower() != "authorization"]
+            fields.append(("Authorization", _basic(url.username, url.password)))
         reply = await self.transport.get(url, _encoded(fields), self._timeouts)
+        logger.debug("HTTP Request: GET %s %d", url, reply.status)
         try:
             if reply.has("set-cookie", "set-cookie2"):
                 _keep_cookies(self.jar, reply, str(url))
@@ -84,39 +93,40 @@ class Direct:
         await self.transport.aclose()
 
 
-def _merged(headers: Mapping[str, str], more: Mapping[str, str]) -> dict[str, str]:
-    """``headers`` updated with ``more`` as httpx's Headers are: by name in any case, a
-    replaced header keeping its place."""
-    merged = dict(headers)
-    for name, value in more.items():
-        same = next((known for known in merged if known.lower() == name.lower()), None)
-        if same is None:
-            merged[name] = value
-        else:  # in its place, named as ``more`` names it
-            merged = {
-                (name if k == same else k): (value if k == same else v) for k, v in merged.items()
-            }
-    return merged
+def _merged(headers: list[tuple[str, str]], more: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``headers`` updated with ``more`` as httpx's ``Headers.update`` does it: a header of
+    ``more`` takes the place of those of its name (in any case), at the end."""
+    if not more:
+        return list(headers)
+    replaced = {name.lower() for name in more}
+    return [f for f in headers if f[0].lower() not in replaced] + list(more.items())
 
 
-def _encoded(fields: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+def _encoded(fields: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """Header fields as httpx encodes them: as ASCII (anything else raises UnicodeError)."""
-    return [(name.encode("ascii"), value.encode("ascii")) for name, value in fields.items()]
+    return [(name.encode("ascii"), value.encode("ascii")) for name, value in fields]
 
 
-def _cookie_header(jar: http.cookiejar.CookieJar, url: str) -> str | None:
+def _basic(username: str, password: str) -> str:
+    """An Authorization header's value for these credentials, as httpx's BasicAuth makes it."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def jar_cookie_header(jar: http.cookiejar.CookieJar, url: str) -> str | None:
+    """Return the Cookie header the cookies of ``jar`` make for a request of ``url``, if any."""
     request = urllib.request.Request(url)
     jar.add_cookie_header(request)
     return request.get_header("Cookie")
 
 
 class _Answer:
-    """What http.cookiejar asks of a response: its headers, as an email Message."""
+    """What http.cookiejar asks of a response: its headers, as an email Message (decoded as
+    httpx decodes them for its jar)."""
 
     def __init__(self, reply: Reply) -> None:
         self._message = email.message.Message()
-        for name, value in reply.fields:
-            self._message[name.decode("latin-1")] = value.decode("latin-1")
+        for name, value in reply.decoded():
+            self._message[name] = value
 
     def info(self) -> email.message.Message:
         return self._message

@@ -281,30 +281,46 @@ def test_a_cookie_the_shop_sets_goes_back_with_the_next_request() -> None:
     assert b"\r\nCookie: session=s3ss10n\r\n" in requests[1]
 
 
-def test_a_shop_header_replaces_the_default_of_that_name_in_any_case() -> None:
+def test_a_direct_request_is_the_one_httpx_s_client_sent() -> None:
+    """Without a proxy the fetcher sends its GETs itself; with a transport given, through
+    httpx's client (as it did before): the same bytes either way, headers in httpx's order,
+    a shop's header replacing a default of its name in any case, the URL's credentials."""
+    from monitor.http1 import Transport
+
     requests: list[bytes] = []
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
-        requests.append(await read_request(reader))
-        writer.write(ok(b"<p>ok</p>"))
-        await writer.drain()
-
-    async def go() -> None:
+    async def go(**fetcher_args: object) -> None:
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await handler(reader, writer, 1)
+            requests.append(await read_request(reader))
+            writer.write(ok(b"<p>ok</p>"))
+            await writer.drain()
             writer.close()
 
         server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        async with server, Fetcher(NO_RETRY) as fetcher:
-            await fetcher.fetch(f"http://127.0.0.1:{port}/a", headers={"user-agent": "Shop/1"})
+        headers = {"user-agent": "Shop/1", "X-A": "1", "x-a": "2"}
+        async with server, Fetcher(NO_RETRY, **fetcher_args) as fetcher:  # type: ignore[arg-type]
+            await fetcher.fetch(f"http://u:p%40ss@127.0.0.1:{port}/a?q=1", headers=headers)
 
     asyncio.run(go())
-    lines = requests[0].split(b"\r\n")
-    assert lines[1] == f"Host: 127.0.0.1:{lines[1].split(b':')[-1].decode()}".encode()
-    agents = [line for line in lines if line.lower().startswith(b"user-agent:")]
-    assert agents == [b"user-agent: Shop/1"]
-    assert b"Connection: keep-alive" in lines and b"Accept-Encoding: gzip, deflate" in lines
+    asyncio.run(go(transport=Transport()))
+    direct, through_httpx = (r.replace(r.split(b"\r\n")[1], b"Host") for r in requests)
+    assert direct == through_httpx
+    lines = direct.split(b"\r\n")
+    assert lines[0] == b"GET /a?q=1 HTTP/1.1"
+    names = [line.split(b":")[0] for line in lines[1:] if line]
+    assert names == [
+        b"Host",
+        b"Connection",
+        b"Accept",
+        b"Accept-Language",
+        b"Accept-Encoding",
+        b"user-agent",
+        b"X-A",
+        b"x-a",
+        b"Authorization",
+    ]
+    assert b"Authorization: Basic dTpwQHNz" in lines  # u:p@ss
 
 
 def test_a_body_in_thousands_of_tiny_chunks_is_read_whole() -> None:
