@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import io
 import logging
 import mmap
 import os
@@ -40,13 +41,14 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from monitor.fork_server import ANSWER as _ANSWER
 from monitor.fork_server import FORK as _FORK
 from monitor.fork_server import HEADER as _HEADER
 from monitor.fork_server import REGION as _REGION
 from monitor.models import Extraction, Shop, Status
+from monitor.models.view import View
 
 if TYPE_CHECKING:
     from monitor.extract import Request
@@ -187,7 +189,7 @@ class PageReader:
         args: tuple[object, ...],
         kwargs: dict[str, object],
     ) -> Answer | Extraction:
-        header = pickle.dumps((job, args, kwargs), pickle.HIGHEST_PROTOCOL)
+        header = _pickled((job, args, kwargs))
         body = text.encode("utf-8", "surrogatepass")
         try:
             worker = await self._take()
@@ -264,6 +266,23 @@ class PageReader:
         worker.forget()
         if self._idle is not None:
             self._idle.put_nowait(None)
+
+
+def _pickled(value: object) -> bytes:
+    """``value`` pickled for a worker, with its config models as Views: the readers do not
+    import pydantic (``monitor.models.view``)."""
+    data = io.BytesIO()
+    _ViewPickler(data, pickle.HIGHEST_PROTOCOL).dump(value)
+    return data.getvalue()
+
+
+class _ViewPickler(pickle.Pickler):
+    def reducer_override(self, obj: object) -> Any:
+        from monitor.models.values import Frozen  # loaded already: the config made them
+
+        if isinstance(obj, Frozen):
+            return View, (), {name: getattr(obj, name) for name in type(obj).model_fields}
+        return NotImplemented
 
 
 class _ForkServer:

@@ -114,6 +114,16 @@ def test_help_loads_only_click() -> None:
     assert loaded_after(code) == ["click"]
 
 
+def test_the_page_readers_load_no_pydantic() -> None:
+    """A shop reaches them as a View of its fields (monitor.models.view): pydantic's import
+    and the models' building were most of every fork server's start."""
+    code = (
+        "import sys\nimport monitor.fork_server, monitor.extract.read, monitor.extract.explain\n"
+        "assert 'pydantic' not in sys.modules, sorted(m for m in sys.modules if 'pydantic' in m)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
 def test_the_database_loads_no_numpy_though_it_is_installed() -> None:
     """numpy's import starts OpenBLAS's spinning threads: 0.14 s of every check's CPU."""
     pytest.importorskip("numpy")  # installed with the test extra's matplotlib

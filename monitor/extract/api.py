@@ -14,14 +14,18 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from monitor.extract.api_url import api_ids, fill_template
 from monitor.extract.decide import decide
 from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, json_each, json_path, loads
 from monitor.extract.request import Request
-from monitor.extract.source import api_ids, fill_template
-from monitor.models import ApiSpec, Candidate, Extraction, Shop, Status
+from monitor.models import Candidate, Extraction, Status
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import ApiSpec, Shop
+
 
 NAME = "api"
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract import Document, Request, extract_document, prices
 from monitor.extract.api import Variant, variants_in
 from monitor.extract.document import clip, struck
-from monitor.models import Extraction, PageVerdict, Shop, Status
+from monitor.models import Extraction, PageVerdict, Status
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,18 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.extract import schema_org
 from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, loads_lenient
 from monitor.extract.request import Request, variant_in
-from monitor.models import Candidate, RangeEnd, Shop
+from monitor.models import Candidate, RangeEnd
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "json-ld"
 _PRODUCTS = {"Product", "ProductModel", "IndividualProduct", "ProductGroup", "Vehicle", "Book"}

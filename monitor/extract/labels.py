@@ -9,10 +9,14 @@ carries what it found in ``Extraction.window_days``, and ``probe`` shows it.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from monitor.extract.document import Document
 from monitor.extract.verdicts import visible_text
-from monitor.models import Shop
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 # The days a label may give: what an order's window_days may be (``WindowDays``).
 MIN_DAYS, MAX_DAYS = 1, 365

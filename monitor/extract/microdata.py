@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborNode
 
 from monitor.extract import prices, schema_org
 from monitor.extract.document import MAX_EXAMINED, Document, struck
 from monitor.extract.request import Request
-from monitor.models import Availability, Candidate, Shop
+from monitor.models import Availability, Candidate
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "microdata"
 

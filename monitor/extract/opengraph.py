@@ -5,10 +5,16 @@ They belong in the head, which is quick to search (a tag in the body is not read
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from monitor.extract import prices
 from monitor.extract.document import MAX_PRICE_NODES, Document
 from monitor.extract.request import Request
-from monitor.models import Candidate, Shop
+from monitor.models import Candidate
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "opengraph"
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from monitor.extract import prices
 from monitor.extract.document import MAX_EXAMINED, Document, struck
 from monitor.extract.request import Request
-from monitor.models import Candidate, Shop
+from monitor.models import Candidate
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "rdfa"
 _CURRENCY = '[property="priceCurrency"], [property="schema:priceCurrency"]'

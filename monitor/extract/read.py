@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from monitor.extract import (
     api,
@@ -22,8 +23,11 @@ from monitor.extract import (
 from monitor.extract.decide import decide
 from monitor.extract.document import Document
 from monitor.extract.request import Request
-from monitor.models import Availability, Candidate, Extraction, PageVerdict, Shop, Status
-from monitor.shops import catalogue
+from monitor.models import Availability, Candidate, Extraction, PageVerdict, Status
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NO_REQUEST = Request()  # a page read without an order: no SKU, selector or currency
 
@@ -69,7 +73,10 @@ def extract_document(
     A check stops at the first strategy that finds a price; ``every_strategy`` runs the rest
     too, so that ``probe`` can show what each of them found.
     """
-    shop = shop or catalogue()["generic"]
+    if shop is None:  # a page read without a shop (tests, benchmarks): as the generic one's
+        from monitor.shops import catalogue
+
+        shop = catalogue()["generic"]
     extraction = _read_document(page, request, shop, every_strategy=every_strategy)
     if extraction.page in (PageVerdict.BLOCKED, PageVerdict.GONE):
         return extraction  # a robot check or a gone page advertises no window of the product's

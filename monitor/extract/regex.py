@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 from monitor.extract import prices
 from monitor.extract.document import MAX_PRICE_NODES, Document
 from monitor.extract.request import Request
-from monitor.models import Candidate, Shop
+from monitor.models import Candidate
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "regex"
 

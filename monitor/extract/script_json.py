@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from selectolax.lexbor import SelectolaxError
 
 from monitor.extract.document import Document
 from monitor.extract.json_values import amount_of, json_path, loads_lenient
 from monitor.extract.request import Request
-from monitor.models import Candidate, ScriptJson, Shop
+from monitor.models import Candidate
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import ScriptJson, Shop
+
 
 NAME = "script-json"
 

@@ -3,13 +3,19 @@ shop's, in the usual order of trust). ``sel@attr`` reads an attribute instead of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor.extract import prices
 from monitor.extract.document import MAX_EXAMINED, Document, struck
 from monitor.extract.request import Request
-from monitor.models import Candidate, Shop
-from monitor.models.values import split_attribute
+from monitor.models import Candidate
+from monitor.models.css import split_attribute
+
+if TYPE_CHECKING:  # config models reach the page readers as Views (monitor.models.view)
+    from monitor.models import Shop
+
 
 NAME = "selector"
 

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from monitor.models.css import split_attribute
 from monitor.models.money import Threshold
 
 
@@ -256,12 +257,6 @@ def read_template(value: object) -> str:
             ) from None
         return value
     raise _problem("template", "expected text with {{name}} placeholders, got {got}", value)
-
-
-def split_attribute(selector: str) -> tuple[str, str]:
-    """Split ``"span.price@data-value"`` into the CSS part and the attribute to read."""
-    match = re.fullmatch(r"(.+?)@([A-Za-z_][\w:-]*)", selector.strip())
-    return (match.group(1), match.group(2)) if match else (selector, "")
 
 
 def read_selector(value: object, info: ValidationInfo) -> str:
