@@ -23,17 +23,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-
-from monitor import __version__, http_client
+from monitor import __version__, http_client, http_errors
 from monitor.backoff import backoff
 from monitor.charset import decode
 from monitor.config import MonitorSettings
 from monitor.errors import FetchError
 from monitor.inflate import Inflater, coding_of
 from monitor.models import FetchMode, Source
+from monitor.url import request_url
 
 if TYPE_CHECKING:
+    import httpx
+
     from monitor.browser import Browser, Rendered
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ DEFAULT_HEADERS = {
     "Accept-Encoding": "gzip, deflate",  # what Inflater reads; anything else is refused
 }
 MAX_BYTES = 5 * 1024 * 1024
-TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+TIMEOUT = http_client.Timeouts(connect=10.0, read=20.0, write=20.0, pool=20.0)
 MAX_REDIRECTS = 10
 DEADLINE_FACTOR = 4  # a whole fetch may take this many read timeouts
 FIRST_RETRY = timedelta(seconds=2)  # the first retry waits about this long, then doubling
@@ -96,8 +97,8 @@ class Fetcher:
         per_host: int = 1,
         first_retry: timedelta = FIRST_RETRY,
         max_bytes: int = MAX_BYTES,
-        timeout: httpx.Timeout = TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: http_client.HasTimeouts = TIMEOUT,  # or httpx's Timeout
+        transport: httpx.AsyncBaseTransport | None = None,  # httpx's client then sends all
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -152,7 +153,9 @@ class Fetcher:
             )
         return self._plain
 
-    async def _get(self, url: httpx.URL, headers: Mapping[str, str], proxy: str | None) -> Page:
+    async def _get(
+        self, url: http_client.Url, headers: Mapping[str, str], proxy: str | None
+    ) -> Page:
         """The Page a GET of ``url`` answers; a redirect raises _Redirect."""
         direct = self._direct(proxy)
         if direct is not None:
@@ -161,16 +164,18 @@ class Fetcher:
                 if location is not None:
                     raise _Redirect(location)
                 return await self._page(reply.status, reply.get, reply.body, str(url))
-        async with self._client(proxy).stream("GET", url, headers=headers) as response:
+        async with self._client(proxy).stream("GET", str(url), headers=headers) as response:
             chunks = response.aiter_raw()
             return await self._page(response.status_code, response.headers.get, chunks, str(url))
 
     def _client(self, proxy: str | None) -> httpx.AsyncClient:
         client = self._clients.get(proxy)
         if client is None:
-            client = http_client.client(
+            from monitor import httpx_client  # httpx, for requests through a proxy only
+
+            client = httpx_client.client(
                 proxy=proxy,
-                transport=self._transport,  # None: ours, or httpx's through a proxy
+                transport=self._transport,  # None: httpx's, which speak to proxies
                 concurrency=self.settings.concurrency,
                 headers=DEFAULT_HEADERS,
                 timeout=self._timeout,
@@ -304,7 +309,7 @@ class Fetcher:
     ) -> Page:
         """One try: the request, and the redirects it leads to. Every failure is a FetchError."""
         try:
-            target = httpx.URL(url)
+            target = request_url(url)
             for _ in range(MAX_REDIRECTS + 1):
                 hop_headers = dict(headers)
                 if cookies_file:  # the file's cookies for this hop's URL, not the first's
@@ -316,18 +321,13 @@ class Fetcher:
                 except _Redirect as redirect:
                     target = _redirect_target(target, redirect.location, site)
             raise FetchError(f"more than {MAX_REDIRECTS} redirects")
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out ({type(exc).__name__})", retryable=True) from None
-        except httpx.DecodingError as exc:
-            raise FetchError(f"undecodable response: {exc}"[:200]) from None
-        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
-            raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None  # ours to fix
-        except httpx.HTTPError as exc:
-            raise FetchError(f"{type(exc).__name__}: {exc}"[:200], retryable=True) from None
-        except (httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError, ValueError) as exc:
-            # Not HTTPError: a URL httpx cannot read (UnicodeError from IDNA is a ValueError),
-            # or a response it cannot stream. A hostile page costs one unknown, never a crash.
-            raise FetchError(f"{type(exc).__name__}: {exc}"[:200]) from None
+        except FetchError:
+            raise
+        except Exception as exc:
+            failure = http_errors.fetch_error(exc)
+            if failure is None:
+                raise
+            raise failure from None
 
     async def _page(
         self,
@@ -424,11 +424,14 @@ async def _stop_at_redirect(response: httpx.Response) -> None:
         raise _Redirect(response.headers["location"])
 
 
-def _redirect_target(current: httpx.URL, location: str, site: tuple[str, ...]) -> httpx.URL:
+def _redirect_target(current: http_client.Url, location: str, site: tuple[str, ...]) -> httpx.URL:
     """Return where a redirect from ``current`` leads; raise FetchError unless that is an
-    http(s) URL on ``site`` (one of its domains or a subdomain of one)."""
+    http(s) URL on ``site`` (one of its domains or a subdomain of one). httpx's URL joins
+    them: a redirect is rare enough to import it for."""
+    import httpx
+
     try:
-        target = current.join(location)
+        target = httpx.URL(str(current)).join(location)
         host = target.host  # IDNA-decoded here, and a bad label raises UnicodeError here
     except (httpx.InvalidURL, ValueError) as exc:
         raise FetchError(f"redirected to an invalid URL: {exc}"[:200]) from None

@@ -1,10 +1,12 @@
-"""A lean HTTP/1.1 transport for httpx: the fetcher's requests without proxies.
+"""A lean HTTP/1.1 transport: the fetcher's requests without proxies.
 
 httpx's own transport (httpcore, h11, anyio) cost about 0.9 ms of CPU per 150 KB page, four
 times the socket work; this one speaks HTTP/1.1 over asyncio's transports itself and costs
-about a fifth of that. httpx keeps everything above the transport: requests, headers,
-cookies, event hooks, response streams, and the proxies (the ``proxy`` of a shop and the
-environment's ``HTTP(S)_PROXY``), which keep httpx's own transport.
+about a fifth of that. It imports nothing of httpx: ``monitor.http_client.Direct`` sends a
+GET on it as httpx's client sent it, and ``monitor.httpx_client`` lends it to httpx's
+client where one is wanted (a test's transport). Requests through a proxy (the ``proxy`` of
+a shop and the environment's ``HTTP(S)_PROXY``) keep httpx's own transports. Its errors are
+``monitor.http_errors``, named as httpx's are.
 
 It reads what a page fetch needs and refuses the rest as a protocol error: one response per
 request on a keep-alive connection (no pipelining), a body framed by ``Content-Length``,
@@ -21,14 +23,15 @@ bytes and the response body are ``monitor.http_stream``'s.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-import httpx
-
+from monitor import http_errors
 from monitor.http_stream import LINE_END, MAX_HEAD, Body, Connection
 
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
@@ -92,9 +95,25 @@ def _encoding_of(fields: list[tuple[bytes, bytes]]) -> str:
     return "iso-8859-1"
 
 
-class Transport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over asyncio, keeping up to ``keepalive`` idle connections: as httpx's
-    transport (``handle_async_request``), or on its own for a GET (``get``)."""
+class Target(Protocol):
+    """Where a request goes, as an httpx URL tells it (``monitor.url`` makes them too)."""
+
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def raw_scheme(self) -> bytes: ...
+    @property
+    def raw_host(self) -> bytes: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def raw_path(self) -> bytes: ...
+    @property
+    def netloc(self) -> bytes: ...
+
+
+class Transport:
+    """HTTP/1.1 over asyncio, keeping up to ``keepalive`` idle connections."""
 
     def __init__(
         self, *, keepalive: int = 8, expiry: float = KEEPALIVE_EXPIRY, trust_env: bool = True
@@ -114,37 +133,29 @@ class Transport(httpx.AsyncBaseTransport):
 
     async def get(
         self,
-        url: httpx.URL,
+        url: Target,
         fields: Sequence[tuple[bytes, bytes]],
         timeouts: Mapping[str, float | None],
     ) -> Reply:
-        """GET ``url`` with the header ``fields`` (a Host field goes first); return the
-        reply, its body unread. Raise httpx's errors, as its transport would."""
-        key = _key(url, None)
+        """GET ``url`` with the header ``fields`` (a Host field goes first, unless they have
+        one); return the reply, its body unread. Raise ``monitor.http_errors``."""
         if not any(name.lower() == b"host" for name, _ in fields):
             fields = [(b"Host", url.netloc), *fields]
-        head = _request_head(b"GET", url.raw_path, fields, None)
-        return await self._send(key, head, b"", b"GET", timeouts, None)
+        return await self.send(b"GET", url, fields, b"", timeouts)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = _key(request.url, request)
-        if request.method not in ("GET", "HEAD") and "content-length" not in request.headers:
-            # httpx frames a streamed body with Transfer-Encoding; it is read whole here.
-            raise httpx.LocalProtocolError("a request body needs a Content-Length", request=request)
-        method = request.method.encode("ascii")
-        head = _request_head(method, request.url.raw_path, request.headers.raw, request)
-        body = await request.aread() if request.method not in ("GET", "HEAD") else b""
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        reply = await self._send(key, head, body, method, timeouts, request)
-        return httpx.Response(
-            reply.status,
-            headers=reply.fields,
-            stream=reply.body,
-            extensions={
-                "http_version": b"HTTP/1.%d" % reply.version,
-                "reason_phrase": reply.reason,
-            },
-        )
+    async def send(
+        self,
+        method: bytes,
+        url: Target,
+        fields: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        timeouts: Mapping[str, float | None],
+    ) -> Reply:
+        """Send a request with exactly these header ``fields`` (a body needs its
+        Content-Length among them); return the reply, its body unread."""
+        key = _key(url)
+        head = _request_head(method, url.raw_path, fields)
+        return await self._send(key, head, body, method, timeouts)
 
     async def _send(
         self,
@@ -153,25 +164,24 @@ class Transport(httpx.AsyncBaseTransport):
         body: bytes,
         method: bytes,
         timeouts: Mapping[str, float | None],
-        request: httpx.Request | None,
     ) -> Reply:
         retried = False
         while True:
             connection, reused = (None if retried else self._pooled(key)), True
             if connection is None:
                 connection, reused = (
-                    await self._connect(key, timeouts.get("connect"), request),
+                    await self._connect(key, timeouts.get("connect")),
                     False,
                 )
             try:
-                reply = await _exchange(connection, head + body, method, request, timeouts, reused)
+                reply = await _exchange(connection, head + body, method, timeouts, reused)
                 if reply.body.keep:
                     reply.body.release = lambda c=connection: self._release(key, c)
             except _Stale:
                 connection.abort()
                 if method not in (b"GET", b"HEAD"):
-                    raise httpx.RemoteProtocolError(
-                        "the kept-alive connection was closed before the answer", request=request
+                    raise http_errors.RemoteProtocolError(
+                        "the kept-alive connection was closed before the answer"
                     ) from None
                 retried = True  # once, on a new connection: a reused one may be stale too
                 continue
@@ -208,9 +218,7 @@ class Transport(httpx.AsyncBaseTransport):
             if not self._idle[oldest]:
                 del self._idle[oldest]
 
-    async def _connect(
-        self, key: tuple[bytes, str, int], timeout: float | None, request: httpx.Request | None
-    ) -> Connection:
+    async def _connect(self, key: tuple[bytes, str, int], timeout: float | None) -> Connection:
         scheme, host, port = key
         context = self._ssl_context() if scheme == b"https" else None
         loop = asyncio.get_running_loop()
@@ -224,43 +232,50 @@ class Transport(httpx.AsyncBaseTransport):
                     server_hostname=host if context is not None else None,
                 )
         except TimeoutError:
-            raise httpx.ConnectTimeout("timed out connecting", request=request) from None
+            raise http_errors.ConnectTimeout("timed out connecting") from None
         except (OSError, UnicodeError) as exc:  # ssl and DNS errors are OSErrors; a host
             # name no resolver can encode (a label over 63 characters) is a UnicodeError
-            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from None
+            raise http_errors.ConnectError(str(exc) or type(exc).__name__) from None
         return protocol
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context(trust_env=self._trust_env)
+            self._ssl = _ssl_context(trust_env=self._trust_env)
             self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 
 
-def _key(url: httpx.URL, request: httpx.Request | None) -> tuple[bytes, str, int]:
+def _ssl_context(*, trust_env: bool) -> ssl.SSLContext:
+    """A TLS client context as httpx makes one: certifi's CAs, or the environment's
+    ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when it names them."""
+    if trust_env and os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if trust_env and os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _key(url: Target) -> tuple[bytes, str, int]:
     """Where a request goes: its scheme, host and port. Raise for a URL no request can
     be sent to."""
     scheme = url.raw_scheme
     if scheme not in _DEFAULT_PORTS:
-        raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
+        raise http_errors.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
     host = url.raw_host.decode("ascii")
     if not host:
-        raise httpx.UnsupportedProtocol("the URL has no host", request=request)
+        raise http_errors.UnsupportedProtocol("the URL has no host")
     return (scheme, host, url.port or _DEFAULT_PORTS[scheme])
 
 
-def _request_head(
-    method: bytes,
-    target: bytes,
-    fields: Sequence[tuple[bytes, bytes]],
-    request: httpx.Request | None,
-) -> bytes:
+def _request_head(method: bytes, target: bytes, fields: Sequence[tuple[bytes, bytes]]) -> bytes:
     lines = [b"%s %s HTTP/1.1" % (method, target)]
     for name, value in fields:
         if not _TOKEN.fullmatch(name) or _BAD_VALUE.search(value):
             # The name only: a value may be a cookie or a token, and the reason is stored.
             shown = name[:40].decode("latin-1")
-            raise httpx.LocalProtocolError(f"invalid header {shown!r}", request=request)
+            raise http_errors.LocalProtocolError(f"invalid header {shown!r}")
         lines.append(name + b": " + value)
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
@@ -270,7 +285,6 @@ async def _exchange(
     connection: Connection,
     message: bytes,
     method: bytes,
-    request: httpx.Request | None,
     timeouts: Mapping[str, float | None],
     reused: bool,
 ) -> Reply:
@@ -279,21 +293,21 @@ async def _exchange(
     if transport is None or transport.is_closing():
         if reused:
             raise _Stale
-        raise httpx.WriteError("the connection closed", request=request)
+        raise http_errors.WriteError("the connection closed")
     try:
         transport.write(message)
         await connection.drain(timeouts.get("write"))
     except TimeoutError:
-        raise httpx.WriteTimeout("timed out sending the request", request=request) from None
+        raise http_errors.WriteTimeout("timed out sending the request") from None
     except (OSError, RuntimeError) as exc:
-        raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from None
+        raise http_errors.WriteError(str(exc) or type(exc).__name__) from None
     read = timeouts.get("read")
     while True:
-        version, status, reason, headers = await _read_head(connection, request, read, reused)
+        version, status, reason, headers = await _read_head(connection, read, reused)
         if status >= 200:
             break
         if status == 101:
-            raise httpx.RemoteProtocolError("the server switched protocols", request=request)
+            raise http_errors.RemoteProtocolError("the server switched protocols")
         reused = False  # a 1xx answer: the connection is live; the real answer follows
     keep = version == 1
     length: int | None = None
@@ -306,16 +320,14 @@ async def _exchange(
         elif lower == b"transfer-encoding":
             if chunked or value.strip().lower() != b"chunked":  # as h11: chunked, only once
                 shown = value[:40].decode("latin-1")
-                raise httpx.RemoteProtocolError(
-                    f"unsupported Transfer-Encoding: {shown!r}", request=request
-                )
+                raise http_errors.RemoteProtocolError(f"unsupported Transfer-Encoding: {shown!r}")
             chunked = True
         elif lower == b"content-length":
             value = value.strip()
             if not value.isdigit() or len(value) > 18:  # more than any body's 10^18 bytes
-                raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
+                raise http_errors.RemoteProtocolError("invalid Content-Length")
             if length is not None and int(value) != length:
-                raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
+                raise http_errors.RemoteProtocolError("invalid Content-Length")
             length = int(value)
     if chunked:
         if length is not None:
@@ -325,12 +337,12 @@ async def _exchange(
         length, chunked = 0, False
     elif length is None and not chunked:
         framed = False  # read until the server closes
-    body = Body(connection, request, read, length, chunked, keep and framed)
+    body = Body(connection, read, length, chunked, keep and framed)
     return Reply(status, headers, body, version, reason)
 
 
 async def _read_head(
-    connection: Connection, request: httpx.Request | None, timeout: float | None, reused: bool
+    connection: Connection, timeout: float | None, reused: bool
 ) -> tuple[int, int, bytes, list[tuple[bytes, bytes]]]:
     buffer = connection.buffer
     start = 0
@@ -339,29 +351,27 @@ async def _read_head(
         if end is not None:
             break
         if len(buffer) > MAX_HEAD:
-            raise httpx.RemoteProtocolError("the response head is too long", request=request)
+            raise http_errors.RemoteProtocolError("the response head is too long")
         start = max(0, len(buffer) - 3)
         try:
             more = await connection.fill(timeout)
         except TimeoutError:
-            raise httpx.ReadTimeout("timed out reading the response", request=request) from None
+            raise http_errors.ReadTimeout("timed out reading the response") from None
         if not more:
             if reused and not buffer:
                 raise _Stale  # closed (or reset) while idle: the request never reached it
             if connection.error is not None and not buffer:
                 error = connection.error
-                raise httpx.ReadError(str(error) or type(error).__name__, request=request)
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
+                raise http_errors.ReadError(str(error) or type(error).__name__)
+            raise http_errors.RemoteProtocolError("Server disconnected without sending a response.")
     if end.start() > MAX_HEAD:
-        raise httpx.RemoteProtocolError("the response head is too long", request=request)
+        raise http_errors.RemoteProtocolError("the response head is too long")
     head = connection.take(end.end())[: end.start()]
     first, *lines = LINE_END.split(head)
     status_line = _STATUS.fullmatch(first)
     if status_line is None:
         shown = first[:60].decode("latin-1")
-        raise httpx.RemoteProtocolError(f"not an HTTP/1 status line: {shown!r}", request=request)
+        raise http_errors.RemoteProtocolError(f"not an HTTP/1 status line: {shown!r}")
     headers: list[tuple[bytes, bytes]] = []
     for line in lines:
         if line[:1] in (b" ", b"\t") and headers:  # obsolete line folding
@@ -371,10 +381,10 @@ async def _read_head(
         name, colon, value = line.partition(b":")
         if not colon or not _TOKEN.fullmatch(name):
             shown = line[:60].decode("latin-1")
-            raise httpx.RemoteProtocolError(f"invalid header line {shown!r}", request=request)
+            raise http_errors.RemoteProtocolError(f"invalid header line {shown!r}")
         headers.append((name, value.strip(b" \t")))
     version, status, reason = status_line.groups()
     if int(status) < 100:
         shown = first[:60].decode("latin-1")
-        raise httpx.RemoteProtocolError(f"not an HTTP status: {shown!r}", request=request)
+        raise http_errors.RemoteProtocolError(f"not an HTTP status: {shown!r}")
     return int(version), int(status), reason or b"", headers

@@ -1,13 +1,13 @@
-"""The clients the fetcher sends its requests with: which transport carries a request, and
-the cookies shops set.
+"""The client a GET without a proxy is sent with, and the cookies shops set.
 
 A request that goes through no proxy is carried by ``monitor.http1``, our HTTP/1.1
 transport (a fifth of what httpx's own costs a page), and sent by ``Direct``: what httpx's
-client does for such a GET (its headers, the session's cookies, the timeouts) without its
-layers of auth, redirect and event-hook handling, which cost as much CPU as the transport
-(the fetcher follows redirects itself). One through a proxy, the shop's ``proxy`` or the
-environment's ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` (as httpx reads them), is sent by
-httpx's client and its own transports, which speak to proxies.
+client sent for such a GET (its headers in its order, the session's cookies, the URL's
+credentials, the timeouts) without its layers of auth, redirect and event-hook handling,
+which cost as much CPU as the transport (the fetcher follows redirects itself), and without
+importing httpx. One through a proxy, the shop's ``proxy`` or the environment's
+``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` (as httpx reads them), is sent by httpx's client
+and its own transports, which speak to proxies (``monitor.httpx_client``).
 
 Both keep the cookies shops set (a session cookie goes back with the next request) as httpx
 does, but look for them only in responses that set one: httpx builds a urllib Request and
@@ -24,36 +24,53 @@ import logging
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Protocol
 
-import httpx
-
-from monitor.http1 import Reply, Transport
+from monitor.http1 import Reply, Target, Transport
 
 logger = logging.getLogger(__name__)
 
 # What httpx's client sends unless told otherwise, in its order; the fetcher's headers
-# replace most of them.
+# replace all of them but Connection.
 _CLIENT_HEADERS = {
     "Accept": "*/*",
     "Accept-Encoding": "gzip, deflate",
     "Connection": "keep-alive",
-    "User-Agent": f"python-httpx/{httpx.__version__}",
+    "User-Agent": "python-httpx",
 }
 
 
-def client(
-    *,
-    proxy: str | None,
-    transport: httpx.AsyncBaseTransport | None,
-    concurrency: int,
-    **options: Any,
-) -> httpx.AsyncClient:
-    """Return an httpx client with ``options``; ``transport`` (for tests) replaces ours."""
-    if transport is None and proxy is None and not environment_proxies():
-        transport = Transport(keepalive=concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return _Client(proxy=proxy, transport=transport, limits=limits, **options)
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for each step of a request, as httpx's ``Timeout`` has them."""
+
+    connect: float | None = 10.0
+    read: float | None = 20.0
+    write: float | None = 20.0
+    pool: float | None = 20.0
+
+    def as_dict(self) -> dict[str, float | None]:
+        return asdict(self)
+
+
+class HasTimeouts(Protocol):
+    """Timeouts, ours or httpx's."""
+
+    @property
+    def read(self) -> float | None: ...
+    def as_dict(self) -> dict[str, float | None]: ...
+
+
+class Url(Target, Protocol):
+    """A URL a GET goes to: a ``monitor.url.PlainUrl`` or an httpx URL."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def password(self) -> str: ...
 
 
 class Direct:
@@ -61,7 +78,7 @@ class Direct:
     reply``. The reply's body is unread; a redirect is not followed."""
 
     def __init__(
-        self, *, headers: Mapping[str, str], timeout: httpx.Timeout, concurrency: int
+        self, *, headers: Mapping[str, str], timeout: HasTimeouts, concurrency: int
     ) -> None:
         self.transport = Transport(keepalive=concurrency)
         self.jar = http.cookiejar.CookieJar()  # what the shops set, as httpx's client keeps it
@@ -69,7 +86,7 @@ class Direct:
         self._timeouts = timeout.as_dict()
 
     @asynccontextmanager
-    async def stream(self, url: httpx.URL, headers: Mapping[str, str]) -> AsyncIterator[Reply]:
+    async def stream(self, url: Url, headers: Mapping[str, str]) -> AsyncIterator[Reply]:
         url.host  # noqa: B018 - as httpx's Request: a host IDNA cannot decode raises here
         fields = _merged(self._headers, headers)
         if len(self.jar) and not any(name.lower() == "cookie" for name, _ in fields):
@@ -140,26 +157,3 @@ def environment_proxies() -> bool:
     """True when the environment names a proxy for http or https, as httpx reads it."""
     found = urllib.request.getproxies()
     return any(found.get(scheme) for scheme in ("http", "https", "all"))
-
-
-class _Cookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        headers = response.headers
-        if "set-cookie" in headers or "set-cookie2" in headers:
-            super().extract_cookies(response)
-
-
-class _Client(httpx.AsyncClient):
-    """httpx's client, with the cookies above."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._lean_cookies = _Cookies(kwargs.get("cookies"))
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._lean_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        self._lean_cookies = _Cookies(cookies)

@@ -14,7 +14,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 
-import httpx
+from monitor import http_errors
 
 MAX_HEAD = 100 * 1024  # bytes of status line and headers: what httpcore lets h11 take
 MAX_LINE = 4 * 1024  # a chunk-size line, with its extensions
@@ -127,34 +127,30 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def fill(
-    connection: Connection, request: httpx.Request | None, timeout: float | None
-) -> bool:
+async def fill(connection: Connection, timeout: float | None) -> bool:
     try:
         more = await connection.fill(timeout)
     except TimeoutError:
-        raise httpx.ReadTimeout("timed out reading the response", request=request) from None
+        raise http_errors.ReadTimeout("timed out reading the response") from None
     if not more and connection.error is not None and not connection.buffer:
         error = connection.error
-        raise httpx.ReadError(str(error) or type(error).__name__, request=request)
+        raise http_errors.ReadError(str(error) or type(error).__name__)
     return more
 
 
-class Body(httpx.AsyncByteStream):
+class Body:
     """A response body as it arrives; its connection goes back to the pool once it is read
     to the end (and the server keeps it open), and is closed if the reading stops early."""
 
     def __init__(
         self,
         connection: Connection,
-        request: httpx.Request | None,  # named in the errors raised, when there is one
         timeout: float | None,
         length: int | None,
         chunked: bool,
         keep: bool,
     ) -> None:
         self._connection: Connection | None = connection
-        self._request = request
         self._timeout = timeout
         self._length = length
         self._chunked = chunked
@@ -164,7 +160,7 @@ class Body(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
         if connection is None:
-            raise httpx.StreamClosed()
+            raise http_errors.StreamClosed("the body was read or closed already")
         try:
             if self._chunked:
                 async for data in self._chunks(connection):
@@ -199,10 +195,9 @@ class Body(httpx.AsyncByteStream):
             if not connection.buffer and not await self._more(connection):
                 if remaining is None or length is None:
                     return
-                raise httpx.RemoteProtocolError(
+                raise http_errors.RemoteProtocolError(
                     "peer closed connection without sending complete message body: "
-                    f"received {length - remaining} bytes, expected {length}",
-                    request=self._request,
+                    f"received {length - remaining} bytes, expected {length}"
                 )
             data = connection.take(len(connection.buffer) if remaining is None else remaining)
             if remaining is not None:
@@ -216,21 +211,19 @@ class Body(httpx.AsyncByteStream):
             line = await self._line(connection)
             size_text = line.split(b";", 1)[0].strip(b" \t")
             if not _CHUNK_SIZE.fullmatch(size_text):
-                raise httpx.RemoteProtocolError("invalid chunk size", request=self._request)
+                raise http_errors.RemoteProtocolError("invalid chunk size")
             size = int(size_text, 16)
             if size == 0:
                 trailers = 0
                 while line := await self._line(connection):  # trailers, to the empty line
                     trailers += len(line) + 2
                     if trailers > MAX_TRAILERS:
-                        raise httpx.RemoteProtocolError(
-                            "the trailers are too long", request=self._request
-                        )
+                        raise http_errors.RemoteProtocolError("the trailers are too long")
                 return
             async for data in self._plain(connection, size):
                 yield data
             if await self._line(connection):
-                raise httpx.RemoteProtocolError("a chunk overran its size", request=self._request)
+                raise http_errors.RemoteProtocolError("a chunk overran its size")
 
     async def _line(self, connection: Connection) -> bytes:
         buffer = connection.buffer
@@ -239,16 +232,15 @@ class Body(httpx.AsyncByteStream):
             if end is not None:
                 return connection.take(end.end())[: end.start()]
             if len(buffer) > MAX_LINE:
-                raise httpx.RemoteProtocolError("a chunk line is too long", request=self._request)
+                raise http_errors.RemoteProtocolError("a chunk line is too long")
             if not await self._more(connection):
-                raise httpx.RemoteProtocolError(
+                raise http_errors.RemoteProtocolError(
                     "peer closed connection without sending complete message body: "
-                    "incomplete chunked read",
-                    request=self._request,
+                    "incomplete chunked read"
                 )
 
     async def _more(self, connection: Connection) -> bool:
-        return await fill(connection, self._request, self._timeout)
+        return await fill(connection, self._timeout)
 
     def _close(self) -> None:
         connection, self._connection = self._connection, None

@@ -279,8 +279,11 @@ def test_a_confirmed_drop_mails_a_screenshot_and_the_request_says_so(
         monitor={"confirm": "1s"},  # the drop is read again before it is sent
         extra=ZH_JS_SHOP,
     )
-    run_cli(config, "check")
-    (message,) = mail.wait_for(1)
+    checked = run_cli(config, "check")
+    try:
+        (message,) = mail.wait_for(1)
+    except AssertionError as exc:  # say what the check did
+        raise AssertionError(f"{exc}; the check said:\n{checked.output}") from None
     text, attachments = email_parts(message)
     assert "差价：¥8.50 × 1 = ¥8.50" in text
     assert "截图见附件。" in text
@@ -294,6 +297,7 @@ def test_a_confirmed_drop_mails_a_screenshot_and_the_request_says_so(
 
 def test_a_browser_that_crashed_is_replaced_before_the_next_page(shop: JsShop) -> None:
     import asyncio
+    import contextlib
     import os
     import signal
 
@@ -308,7 +312,10 @@ def test_a_browser_that_crashed_is_replaced_before_the_next_page(shop: JsShop) -
             first = await browser.render(source, time_limit=20, max_bytes=10**7)
             crashed = chromium_processes()
             for pid in crashed:
-                os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+                # As the OOM killer would; one may be gone already, with the process it was a
+                # child of.
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             for _ in range(200):  # until Playwright has seen it go
                 if not browser._browser.is_connected():
                     break

@@ -237,6 +237,7 @@ def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
     import httpx
 
     from monitor.http1 import Transport
+    from monitor.httpx_client import HttpxTransport
 
     async def go(expiry: float) -> int:
         connections = 0
@@ -256,7 +257,10 @@ def test_an_idle_connection_past_its_expiry_is_not_reused() -> None:
 
         server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        async with server, httpx.AsyncClient(transport=Transport(expiry=expiry)) as client:
+        async with (
+            server,
+            httpx.AsyncClient(transport=HttpxTransport(Transport(expiry=expiry))) as client,
+        ):
             for path in ("/a", "/b"):
                 response = await client.get(f"http://127.0.0.1:{port}{path}")
                 assert response.text == "<p>ok</p>"
@@ -285,7 +289,7 @@ def test_a_direct_request_is_the_one_httpx_s_client_sent() -> None:
     """Without a proxy the fetcher sends its GETs itself; with a transport given, through
     httpx's client (as it did before): the same bytes either way, headers in httpx's order,
     a shop's header replacing a default of its name in any case, the URL's credentials."""
-    from monitor.http1 import Transport
+    from monitor.httpx_client import HttpxTransport
 
     requests: list[bytes] = []
 
@@ -303,7 +307,7 @@ def test_a_direct_request_is_the_one_httpx_s_client_sent() -> None:
             await fetcher.fetch(f"http://u:p%40ss@127.0.0.1:{port}/a?q=1", headers=headers)
 
     asyncio.run(go())
-    asyncio.run(go(transport=Transport()))
+    asyncio.run(go(transport=HttpxTransport()))
     direct, through_httpx = (r.replace(r.split(b"\r\n")[1], b"Host") for r in requests)
     assert direct == through_httpx
     lines = direct.split(b"\r\n")

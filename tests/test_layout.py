@@ -184,5 +184,7 @@ def test_a_check_that_only_prints_its_alerts_never_loads_apprise(tmp_path: Path)
         )
         loaded = loaded_after(code)
         assert "apprise" not in loaded
-        # Nor the HTML parser: the page readers have it, and the check's process reads no page.
+        # Nor the HTML parser: the page readers have it, and the check's process reads no page;
+        # nor httpx: a GET without a proxy is sent on our own transport.
         assert "selectolax" not in loaded
+        assert "httpx" not in loaded
