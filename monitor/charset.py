@@ -8,6 +8,7 @@ Standard's charsets are taken from a page.
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 
@@ -21,17 +22,21 @@ _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
 # The charsets a page may declare: the WHATWG Encoding Standard's, as Python names them. A
 # page that names any other codec Python knows (punycode, whose decoding takes time with the
 # square of its input, idna, unicode_escape, rot13 …) is read as if it had named none.
-_WEB_CHARSETS = frozenset(
-    codecs.lookup(label).name
-    for label in (
-        "utf-8", "utf-16-le", "utf-16-be", "utf-16", "ascii", "latin-1", "cp866",
-        *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
-        "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "tis-620",
-        *(f"cp{n}" for n in range(1250, 1259)),
-        "gb18030", "gbk", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932",
-        "euc_kr", "cp949",
-    )
+_WEB_LABELS = (
+    "utf-8", "utf-16-le", "utf-16-be", "utf-16", "ascii", "latin-1", "cp866",
+    *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+    "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "tis-620",
+    *(f"cp{n}" for n in range(1250, 1259)),
+    "gb18030", "gbk", "big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932",
+    "euc_kr", "cp949",
 )  # fmt: skip
+
+
+@functools.cache
+def _web_charsets() -> frozenset[str]:
+    """The codecs of ``_WEB_LABELS``, looked up when a page first declares one that is not
+    UTF-8: each lookup imports its codec, 45 of them, most pages need none."""
+    return frozenset(codecs.lookup(label).name for label in _WEB_LABELS)
 
 
 def decode(body: bytes, content_type: str) -> str:
@@ -45,7 +50,7 @@ def decode(body: bytes, content_type: str) -> str:
             codec = codecs.lookup(name).name
         except LookupError:
             codec = None
-        if codec in _WEB_CHARSETS:
+        if codec == "utf-8" or (codec is not None and codec in _web_charsets()):
             return body.decode(codec, errors="replace")
         logger.debug("not a web charset: %r", charset)
     # Undeclared: UTF-8 if it is valid UTF-8, else GB18030 if that reads cleanly (Chinese shops

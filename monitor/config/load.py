@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import tomli  # tomllib as a compiled wheel: every command reads the config
 from pydantic import ValidationError
 
 from monitor.config.context import ReadContext
@@ -47,8 +47,8 @@ def parse_config(
 ) -> Config:
     """Given the text of a config file, return the Config. Raise ConfigError listing all problems."""
     try:
-        raw = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
+        raw = tomli.loads(text, parse_float=Decimal)
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError(path.name, [Problem("", f"not valid TOML: {exc}")]) from None
     # Only Apprise knows which part of a URL is a secret; the commands that load it warn.
     warnings = _secret_exposure(path, raw) if thorough else []
