@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import io
 import logging
 import mmap
 import os
@@ -41,7 +40,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from monitor.fork_server import ANSWER as _ANSWER
 from monitor.fork_server import FORK as _FORK
@@ -189,7 +188,10 @@ class PageReader:
         args: tuple[object, ...],
         kwargs: dict[str, object],
     ) -> Answer | Extraction:
-        header = _pickled((job, args, kwargs))
+        header = pickle.dumps(
+            (job, tuple(_viewed(a) for a in args), {k: _viewed(v) for k, v in kwargs.items()}),
+            pickle.HIGHEST_PROTOCOL,
+        )
         body = text.encode("utf-8", "surrogatepass")
         try:
             worker = await self._take()
@@ -268,21 +270,33 @@ class PageReader:
             self._idle.put_nowait(None)
 
 
-def _pickled(value: object) -> bytes:
-    """``value`` pickled for a worker, with its config models as Views: the readers do not
-    import pydantic (``monitor.models.view``)."""
-    data = io.BytesIO()
-    _ViewPickler(data, pickle.HIGHEST_PROTOCOL).dump(value)
-    return data.getvalue()
+def _viewed(value: object) -> object:
+    """``value`` as a worker is sent it: a config model as its View (``monitor.models.view``:
+    the readers do not import pydantic), made once per model; anything else as it is."""
+    from monitor.models.values import Frozen  # loaded already: the config made the models
+
+    if not isinstance(value, Frozen):
+        return value
+    known = _VIEWS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    fields = {name: getattr(value, name) for name in type(value).model_fields}
+    view = View(**{name: _viewed_field(field) for name, field in fields.items()})
+    if len(_VIEWS) >= _MAX_VIEWS:
+        _VIEWS.clear()  # a daemon that reloaded its config many times: start again
+    _VIEWS[id(value)] = (value, view)  # the model is kept: its id stays its own
+    return view
 
 
-class _ViewPickler(pickle.Pickler):
-    def reducer_override(self, obj: object) -> Any:
-        from monitor.models.values import Frozen  # loaded already: the config made them
+def _viewed_field(value: object) -> object:
+    if isinstance(value, tuple):
+        return tuple(_viewed(item) for item in value)
+    return _viewed(value)
 
-        if isinstance(obj, Frozen):
-            return View, (), {name: getattr(obj, name) for name in type(obj).model_fields}
-        return NotImplemented
+
+# The Views made, by the id of their model (kept with them); a check's shops are few.
+_VIEWS: dict[int, tuple[object, View]] = {}
+_MAX_VIEWS = 1024
 
 
 class _ForkServer:

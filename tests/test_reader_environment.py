@@ -19,3 +19,20 @@ def test_the_readers_keep_what_python_needs_and_no_secret(monkeypatch: pytest.Mo
     assert environment["GLIBC_TUNABLES"] == (
         "glibc.malloc.trim_threshold=16777216:glibc.malloc.mmap_threshold=4194304"
     )
+
+
+def test_a_shop_crosses_to_a_reader_as_a_view_of_its_fields_made_once() -> None:
+    import pickle
+
+    from monitor.models.view import View
+    from monitor.reader import _viewed
+    from monitor.shops import catalogue
+
+    shop = catalogue()["xiaomi"]
+    view = _viewed(shop)
+    assert isinstance(view, View) and _viewed(shop) is view
+    assert (view.name, view.currency, view.selector) == (shop.name, shop.currency, shop.selector)
+    assert shop.api is not None and isinstance(view.api, View)
+    assert view.api.items == shop.api.items and view.api.price == shop.api.price
+    again = pickle.loads(pickle.dumps(view))
+    assert type(again) is View and again.api.item_id == shop.api.item_id
