@@ -35,7 +35,7 @@ _WEB_LABELS = (
 @functools.cache
 def _web_charsets() -> frozenset[str]:
     """The codecs of ``_WEB_LABELS``, looked up when a page first declares one that is not
-    UTF-8: each lookup imports its codec, 45 of them, most pages need none."""
+    UTF-8: each lookup imports its codec, and most pages need none."""
     return frozenset(codecs.lookup(label).name for label in _WEB_LABELS)
 
 

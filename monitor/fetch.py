@@ -1,7 +1,7 @@
 """Fetch product pages: timeouts, a browser-like User-Agent, a cap on body size.
 
 A GET without a proxy goes to our own HTTP/1.1 transport (``monitor.http_client.Direct``);
-one through a proxy, through httpx's client (``monitor.http_client``). The result is a
+one through a proxy, through httpx's client (``monitor.httpx_client``). The result is a
 ``Page`` (any HTTP status the shop answered with a body we read) or a ``FetchError`` with a
 short reason: every failure, whatever either raised. Bodies are streamed and inflated here
 (``monitor.inflate``), never by httpx, so that a huge or compressed response is cut off at

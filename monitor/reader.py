@@ -289,8 +289,10 @@ def _viewed(value: object) -> object:
 
 
 def _viewed_field(value: object) -> object:
-    if isinstance(value, tuple):
-        return tuple(_viewed(item) for item in value)
+    if isinstance(value, tuple | list):
+        return type(value)(_viewed(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _viewed(item) for key, item in value.items()}
     return _viewed(value)
 
 

@@ -4,12 +4,14 @@ httpx's URL normalises what it is given (case, default ports, dot segments, perc
 escapes, IDNA) in Python, character by character, and importing it imports all of httpx.
 Most product URLs are already in the form it would give them: for those, ``request_url``
 reads the parts itself and returns a ``PlainUrl`` with the same values; any other URL (a
-credential, a fragment, a non-ASCII or upper-case host, a character httpx would escape, a
-dot segment, a default port written out) is httpx's, imported then.
+credential, a fragment, a non-ASCII or upper-case host, an IPv4 address not written as it
+is printed, a character httpx would escape, a dot segment, a default port written out) is
+httpx's, imported then.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ _PLAIN = re.compile(
     rf"(?P<path>/{_CHARS}*)?(?P<query>\?(?:{_CHARS}|\?)*)?"
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_IPV4_STYLE = re.compile(r"[0-9]+.[0-9]+.[0-9]+.[0-9]+")  # httpx's: "." is any character
 _MAX_LENGTH = 65536  # httpx's: a longer URL is invalid
 
 
@@ -89,7 +92,17 @@ def _plain(url: str) -> PlainUrl | None:
         return None  # httpx refuses the one, and drops the other from the URL
     if "xn--" in host:
         return None  # IDNA: httpx checks that it decodes
+    if _IPV4_STYLE.fullmatch(host) and not _canonical_ipv4(host):
+        return None  # httpx refuses it (999.1.1.1), or the C library reads it as octal (010…)
     path = path or "/"
     if "." in path and any(part in (".", "..") for part in path.split("/")):
         return None  # dot segments, which httpx removes
     return PlainUrl(url, scheme, host, port, path + (query or ""))
+
+
+def _canonical_ipv4(host: str) -> bool:
+    """True for an IPv4 address written as it is printed (no leading zeros, each part ≤ 255)."""
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False

@@ -117,11 +117,20 @@ def test_help_loads_only_click() -> None:
 def test_the_page_readers_load_no_pydantic() -> None:
     """A shop reaches them as a View of its fields (monitor.models.view): pydantic's import
     and the models' building were most of every fork server's start."""
+    import pickle
+
+    from monitor.reader import _viewed
+    from monitor.shops import catalogue
+
+    views = pickle.dumps([_viewed(shop) for shop in catalogue().values()])
     code = (
-        "import sys\nimport monitor.fork_server, monitor.extract.read, monitor.extract.explain\n"
+        "import pickle, sys\n"
+        "import monitor.fork_server, monitor.extract.read, monitor.extract.explain\n"
+        "shops = pickle.loads(sys.stdin.buffer.read())\n"
+        "assert shops and all(shop.name for shop in shops)\n"
         "assert 'pydantic' not in sys.modules, sorted(m for m in sys.modules if 'pydantic' in m)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code], input=views, check=True, capture_output=True)
 
 
 def test_the_database_loads_no_numpy_though_it_is_installed() -> None:

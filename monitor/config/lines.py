@@ -1,10 +1,10 @@
 """Where a TOML file says each thing: the line of every table header, key and array item.
 
-tomllib keeps no positions, so a problem at ``orders[3].paid`` could name only its path.
+A TOML parser keeps no positions (tomli's for the config, tomllib's here), so a problem at ``orders[3].paid`` could name only its path.
 ``key_lines`` reads the text once, as TOML lays it out, and returns the line of every
 location a problem can name; ``line_of`` falls back to the nearest one that encloses it (a
 key inside an inline table: the table's line; a value no key names: its table's header).
-It is only asked once tomllib has read the text, and on anything it does not follow it
+It is only asked once the config's parser has read the text, and on anything it does not follow it
 returns what it found so far: a problem without a line is still a problem.
 """
 

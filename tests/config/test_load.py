@@ -185,6 +185,18 @@ def test_toml_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
     assert len(found) == 1 and "not valid TOML" in found[0] and "line 1" in found[0]
 
 
+def test_the_config_is_toml_1_0_as_the_commands_that_edit_it_read_it(tmp_path: Path) -> None:
+    """TOML 1.1's multi-line inline tables are refused: add and remove (tomlkit, tomllib)
+    would refuse the file that check and run had read."""
+    import tomllib
+
+    text = MINIMAL_ORDER + '[shops.generic]\nheaders = {\n  "X-A" = "1",\n}\n'
+    with pytest.raises(tomllib.TOMLDecodeError):
+        tomllib.loads(text)
+    found = problems(text, tmp_path)
+    assert len(found) == 1 and "not valid TOML" in found[0], found
+
+
 def test_unknown_top_level_section_is_an_error(tmp_path: Path) -> None:
     found = problems("[notifications]\nurls = []\n", tmp_path)
     assert found[0].startswith('notifications: unknown key "notifications"; did you mean "notify"?')
