@@ -26,8 +26,9 @@ loads the HTML parser and the strategies, which its page readers have.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from monitor.models.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from monitor.extract.document import Document
@@ -53,14 +54,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        # A submodule (``from monitor.extract import prices``) is found by the import system.
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOME, globals())
 
 
 __all__ = [

@@ -8,8 +8,9 @@ enum (``states.py``).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from monitor.models.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from monitor.models.alerts import (
@@ -115,13 +116,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # asked once
-    return value
+__getattr__ = lazy_attributes(__name__, _HOME, globals())
 
 
 __all__ = [
