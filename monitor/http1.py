@@ -65,18 +65,18 @@ class Reply:
         values = [value for field, value in self.fields if field.lower() == wanted]
         if not values:
             return default
-        if not self._encoding:
-            self._encoding = _encoding_of(self.fields)
-        return ", ".join(value.decode(self._encoding) for value in values)
+        encoding = self._fields_encoding()
+        return ", ".join(value.decode(encoding) for value in values)
 
     def decoded(self) -> list[tuple[str, str]]:
         """Every header field, name and value decoded as ``get`` decodes them."""
-        if not self._encoding:
+        encoding = self._fields_encoding()
+        return [(name.decode(encoding), value.decode(encoding)) for name, value in self.fields]
+
+    def _fields_encoding(self) -> str:
+        if not self._encoding:  # worked out once, from all the fields
             self._encoding = _encoding_of(self.fields)
-        return [
-            (name.decode(self._encoding), value.decode(self._encoding))
-            for name, value in self.fields
-        ]
+        return self._encoding
 
     def has(self, *names: str) -> bool:
         """True when any of the headers ``names`` (lower case) came."""

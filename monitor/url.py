@@ -69,11 +69,9 @@ class PlainUrl:
         return ""
 
 
-def request_url(url: str | PlainUrl | httpx.URL) -> PlainUrl | httpx.URL:
+def request_url(url: str) -> PlainUrl | httpx.URL:
     """The URL a request to ``url`` goes to: a PlainUrl when httpx would not change it,
     else httpx's URL (which raises httpx.InvalidURL, or a ValueError, for a bad one)."""
-    if not isinstance(url, str):
-        return url
     plain = _plain(url)
     if plain is not None:
         return plain
